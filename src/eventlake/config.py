@@ -1,0 +1,132 @@
+"""The one place that reads configuration: the environment into a typed, frozen Settings.
+
+Everything else receives a Settings object; nothing else reads os.environ for eventlake's
+own variables. Secrets (salt, keys, JWT secret) only ever come from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from eventlake.errors import UserError
+
+# A fixed salt for local development lakes only. With an s3a:// lake it is never used.
+DEV_PSEUDONYM_SALT = "eventlake-local-development-salt"
+DEFAULT_LAKE = "./lakehouse"
+
+
+class ConfigError(UserError):
+    """A configuration mistake the user can fix; the CLI prints it as one line."""
+
+
+def _state_home(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "eventlake"
+
+
+def _cache_home(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "eventlake"
+
+
+@dataclass(frozen=True)
+class Settings:
+    lake_uri: str = DEFAULT_LAKE
+    s3_endpoint: str | None = None
+    aws_access_key_id: str | None = field(default=None, repr=False)
+    aws_secret_access_key: str | None = field(default=None, repr=False)
+    aws_region: str = "us-east-1"
+    pseudonym_salt: str = field(default=DEV_PSEUDONYM_SALT, repr=False)
+    spark_master: str = "local[*]"
+    # Spark's Ivy cache: jars from Maven Central are fetched once and reused by later runs.
+    ivy_dir: str = str(_cache_home({}) / "ivy")
+    # Where the Spark catalog (Derby metastore) lives; a local lake keeps it beside its data.
+    catalog_dir: str | None = None
+    # Collector
+    jwt_secret: str | None = field(default=None, repr=False)
+    jwt_public_key: str | None = field(default=None, repr=False)
+    spool_dir: str = str(_state_home({}) / "spool")
+    flush_seconds: float = 60.0
+    # Silver quarantine share thresholds (fractions of a run's lines).
+    quarantine_warn_share: float = 0.01
+    quarantine_fail_share: float = 0.10
+
+    @property
+    def is_s3(self) -> bool:
+        return self.lake_uri.startswith(("s3a://", "s3://"))
+
+    @property
+    def lake_root(self) -> str:
+        """The lake root as Spark and Hadoop address it (absolute path or s3a:// URI)."""
+        if self.is_s3:
+            return "s3a://" + self.lake_uri.split("://", 1)[1].rstrip("/")
+        return str(Path(self.lake_uri).expanduser().resolve())
+
+    @property
+    def catalog_root(self) -> str:
+        if self.catalog_dir:
+            return str(Path(self.catalog_dir).expanduser().resolve())
+        if self.is_s3:
+            return str(_state_home({}) / "catalog")
+        return str(Path(self.lake_root) / "_catalog")
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        lake_uri = env.get("EVENTLAKE_LAKE_URI") or DEFAULT_LAKE
+        if lake_uri.startswith("s3://"):
+            lake_uri = "s3a://" + lake_uri[len("s3://"):]
+        is_s3 = lake_uri.startswith("s3a://")
+        if "://" in lake_uri and not is_s3 and not lake_uri.startswith("file://"):
+            raise ConfigError(
+                f"EVENTLAKE_LAKE_URI={lake_uri!r}: use a local path or s3a://bucket/prefix"
+            )
+        if lake_uri.startswith("file://"):
+            lake_uri = lake_uri[len("file://"):]
+        if is_s3 and len(lake_uri.split("://", 1)[1].strip("/")) == 0:
+            raise ConfigError("EVENTLAKE_LAKE_URI needs a bucket: s3a://bucket/prefix")
+
+        salt = env.get("EVENTLAKE_PSEUDONYM_SALT")
+        if not salt:
+            if is_s3:
+                raise ConfigError(
+                    "EVENTLAKE_PSEUDONYM_SALT is required when the lake is on S3 "
+                    "(the development salt is only allowed for a local lake)"
+                )
+            salt = DEV_PSEUDONYM_SALT
+
+        def number(name: str, default: float) -> float:
+            raw = env.get(name)
+            if raw in (None, ""):
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ConfigError(f"{name}={raw!r} is not a number") from None
+            if value < 0:
+                raise ConfigError(f"{name}={raw!r} must not be negative")
+            return value
+
+        return cls(
+            lake_uri=lake_uri,
+            s3_endpoint=env.get("EVENTLAKE_S3_ENDPOINT") or None,
+            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
+            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
+            aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            pseudonym_salt=salt,
+            spark_master=env.get("EVENTLAKE_SPARK_MASTER") or "local[*]",
+            ivy_dir=env.get("EVENTLAKE_IVY_DIR") or str(_cache_home(env) / "ivy"),
+            catalog_dir=env.get("EVENTLAKE_CATALOG_DIR") or None,
+            jwt_secret=env.get("EVENTLAKE_JWT_SECRET") or None,
+            jwt_public_key=env.get("EVENTLAKE_JWT_PUBLIC_KEY") or None,
+            spool_dir=env.get("EVENTLAKE_SPOOL_DIR") or str(_state_home(env) / "spool"),
+            flush_seconds=number("EVENTLAKE_FLUSH_SECONDS", 60.0),
+            quarantine_warn_share=number("EVENTLAKE_QUARANTINE_WARN_SHARE", 0.01),
+            quarantine_fail_share=number("EVENTLAKE_QUARANTINE_FAIL_SHARE", 0.10),
+        )

@@ -1,0 +1,70 @@
+"""Where things live in the lake (contract §3), as Spark/Hadoop paths under the lake root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eventlake.config import Settings
+
+LANDING_EVENTS = "landing/events"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A Delta table of the lake: its catalog name and its path."""
+
+    name: str  # e.g. "silver.events"
+    path: str  # absolute path or s3a:// URI
+
+    @property
+    def database(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Lake:
+    root: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Lake:
+        return cls(settings.lake_root)
+
+    def path(self, relative: str) -> str:
+        return f"{self.root}/{relative}"
+
+    @property
+    def landing_events(self) -> str:
+        return self.path(LANDING_EVENTS)
+
+    @property
+    def bronze_events(self) -> Table:
+        return Table("bronze.events", self.path("bronze/events"))
+
+    @property
+    def silver_events(self) -> Table:
+        return Table("silver.events", self.path("silver/events"))
+
+    @property
+    def silver_quarantine(self) -> Table:
+        return Table("silver.events_quarantine", self.path("silver/events_quarantine"))
+
+    def gold(self, table: str) -> Table:
+        return Table(f"gold.{table}", self.path(f"gold/{table}"))
+
+    @property
+    def watermarks(self) -> Table:
+        """How far each incremental consumer has read its source table (by Delta version)."""
+        return Table("ops.watermarks", self.path("_state/watermarks"))
+
+    @property
+    def run_log(self) -> Table:
+        """One row per job run with its reconciled counts."""
+        return Table("ops.job_runs", self.path("_state/job_runs"))
+
+    @property
+    def quality_results(self) -> Table:
+        return Table("ops.quality_results", self.path("_quality/results"))
+
+    @property
+    def quality_docs(self) -> str:
+        return self.path("_quality/docs")

@@ -1,0 +1,132 @@
+"""Landing files and the sinks that write them (contract §3).
+
+A sink puts one immutable object at a path relative to the lake root, atomically: a reader
+(the bronze job) sees the whole file or nothing. The collector and the generator write
+through this interface only, so neither knows whether bytes end up on disk or in S3.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+from eventlake.config import Settings
+from eventlake.lake import LANDING_EVENTS
+
+LANDING_SUFFIXES = (".jsonl.gz", ".jsonl")
+
+
+def landing_key(event_hour: datetime, name: str) -> str:
+    """`landing/events/event_date=YYYY-MM-DD/event_hour=HH/<name>` for an hour (UTC)."""
+    hour = event_hour.astimezone(timezone.utc)
+    return f"{LANDING_EVENTS}/event_date={hour:%Y-%m-%d}/event_hour={hour:%H}/{name}"
+
+
+def landing_file_name(producer: str, first_event: datetime) -> str:
+    """Unique, sortable, and safe to write twice under different names (never overwritten)."""
+    return f"{producer}-{first_event.astimezone(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.jsonl.gz"
+
+
+def encode_lines(lines: Iterable[bytes]) -> bytes:
+    """gzip JSON lines, one per line, newline-terminated."""
+    body = b"".join(line.rstrip(b"\n") + b"\n" for line in lines)
+    return gzip.compress(body, compresslevel=6, mtime=0)
+
+
+class LandingSink(Protocol):
+    def put(self, key: str, data: bytes) -> None:
+        """Write `data` at `key` (relative to the lake root) atomically and durably."""
+
+    def describe(self) -> str: ...
+
+
+class LocalSink:
+    """A folder on local disk: write a hidden temporary file, fsync, rename into place."""
+
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root = Path(root)
+
+    def put(self, key: str, data: bytes) -> None:
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def describe(self) -> str:
+        return str(self.root)
+
+
+class S3Sink:
+    """An S3 bucket/prefix through boto3. A PUT is atomic; large bodies go multipart."""
+
+    def __init__(self, settings: Settings, *, attempts: int = 5, client=None):
+        bucket_and_prefix = settings.lake_root.split("://", 1)[1]
+        self.bucket, _, self.prefix = bucket_and_prefix.partition("/")
+        self.attempts = attempts
+        self._client = client or s3_client(settings)
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put(self, key: str, data: bytes) -> None:
+        import io
+
+        from boto3.s3.transfer import TransferConfig
+
+        config = TransferConfig(multipart_threshold=16 * 1024 * 1024)
+        delay = 0.2
+        for attempt in range(1, self.attempts + 1):
+            try:
+                self._client.upload_fileobj(
+                    io.BytesIO(data), self.bucket, self._key(key), Config=config
+                )
+                return
+            except Exception:
+                if attempt == self.attempts:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def describe(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+
+def s3_client(settings: Settings):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint,
+        region_name=settings.aws_region,
+        aws_access_key_id=settings.aws_access_key_id,
+        aws_secret_access_key=settings.aws_secret_access_key,
+        config=Config(
+            retries={"max_attempts": 5, "mode": "adaptive"},
+            s3={"addressing_style": "path" if settings.s3_endpoint else "auto"},
+        ),
+    )
+
+
+def sink_for(settings: Settings) -> LandingSink:
+    return S3Sink(settings) if settings.is_s3 else LocalSink(settings.lake_root)

@@ -1,0 +1,149 @@
+"""The one place that builds a SparkSession (and says how spark-submit must be configured).
+
+The same configuration is rendered three ways so they can never drift apart:
+- `build_spark_session()` for sessions started from Python (CLI, tests);
+- `spark_submit_options()` for `spark-submit` (the Airflow DAG, docs);
+- `spark_defaults_text()` for a `spark-defaults.conf` (plain `spark-submit`, `spark-sql`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from eventlake.config import Settings
+
+# Delta's jar must match the Spark line (4.0) and the delta-spark Python wheel (pyproject).
+DELTA_PACKAGE = "io.delta:delta-spark_4.0_2.13:4.4.0"
+# hadoop-aws must match the Hadoop client that the pyspark wheel ships (3.4.1).
+HADOOP_AWS_PACKAGE = "org.apache.hadoop:hadoop-aws:3.4.1"
+
+
+def spark_packages(settings: Settings) -> list[str]:
+    packages = [DELTA_PACKAGE]
+    if settings.is_s3:
+        packages.append(HADOOP_AWS_PACKAGE)
+    return packages
+
+
+def spark_conf(settings: Settings, *, catalog: bool = False) -> dict[str, str]:
+    """Every Spark setting eventlake relies on, except the master and the packages."""
+    conf = {
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.jars.ivy": settings.ivy_dir,
+        # Small data dominates a batch lakehouse's runs; AQE coalesces what is left.
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.shuffle.partitions": "16",
+        # Delta: new tables get change data feed (incremental consumers read it) and
+        # column mapping stays off so delta-rs / DuckDB / Polars can read every table.
+        "spark.databricks.delta.properties.defaults.enableChangeDataFeed": "true",
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        "spark.sql.sources.partitionOverwriteMode": "static",
+        "spark.ui.showConsoleProgress": "false",
+    }
+    if catalog:
+        # The persistent catalog (bronze.events, silver.events, gold.*): a Hive metastore.
+        # Embedded Derby by default (one process at a time); a server metastore via
+        # EVENTLAKE_METASTORE_* in production (see infra/).
+        root = settings.catalog_root
+        conf.update(
+            {
+                "spark.sql.catalogImplementation": "hive",
+                "spark.sql.warehouse.dir": f"{root}/warehouse",
+                "spark.hadoop.javax.jdo.option.ConnectionURL": (
+                    f"jdbc:derby:;databaseName={root}/metastore_db;create=true"
+                ),
+                "spark.driver.extraJavaOptions": (
+                    f"-Duser.timezone=UTC -Dderby.system.home={root}"
+                ),
+            }
+        )
+    else:
+        conf["spark.sql.catalogImplementation"] = "in-memory"
+    if settings.is_s3:
+        conf.update(s3a_conf(settings))
+    return conf
+
+
+def s3a_conf(settings: Settings) -> dict[str, str]:
+    conf = {
+        "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.endpoint.region": settings.aws_region,
+        "spark.hadoop.fs.s3a.fast.upload": "true",
+        # Delta on S3: one writer per table at a time (see docs/s3.md for multi-cluster).
+        "spark.delta.logStore.s3a.impl": "io.delta.storage.S3SingleDriverLogStore",
+    }
+    if settings.s3_endpoint:
+        conf["spark.hadoop.fs.s3a.endpoint"] = settings.s3_endpoint
+        conf["spark.hadoop.fs.s3a.path.style.access"] = "true"
+        if settings.s3_endpoint.startswith("http://"):
+            conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] = "false"
+    if settings.aws_access_key_id and settings.aws_secret_access_key:
+        # Keys from the environment only; without them the default AWS chain applies.
+        conf["spark.hadoop.fs.s3a.aws.credentials.provider"] = (
+            "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
+        )
+        conf["spark.hadoop.fs.s3a.access.key"] = settings.aws_access_key_id
+        conf["spark.hadoop.fs.s3a.secret.key"] = settings.aws_secret_access_key
+    return conf
+
+
+def spark_submit_options(settings: Settings) -> dict[str, object]:
+    """What `spark-submit` needs besides the application: packages and conf (no secrets).
+
+    S3 keys are left out on purpose: spark-submit passes them on through the environment
+    (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), where the jobs' Settings read them.
+    """
+    conf = {
+        k: v
+        for k, v in spark_conf(settings).items()
+        if k not in ("spark.hadoop.fs.s3a.access.key", "spark.hadoop.fs.s3a.secret.key")
+        and k != "spark.hadoop.fs.s3a.aws.credentials.provider"
+    }
+    return {"packages": ",".join(spark_packages(settings)), "conf": conf}
+
+
+def spark_defaults_text(settings: Settings, *, catalog: bool = True) -> str:
+    """A spark-defaults.conf that makes plain `spark-submit` and `spark-sql` see the lake."""
+    conf = spark_conf(settings, catalog=catalog)
+    for key in ("spark.hadoop.fs.s3a.access.key", "spark.hadoop.fs.s3a.secret.key"):
+        conf.pop(key, None)
+    conf.pop("spark.hadoop.fs.s3a.aws.credentials.provider", None)
+    conf["spark.jars.packages"] = ",".join(spark_packages(settings))
+    lines = ["# Written by `eventlake spark-defaults`; regenerate rather than edit."]
+    lines += [f"{key} {value}" for key, value in sorted(conf.items())]
+    return "\n".join(lines) + "\n"
+
+
+def build_spark_session(
+    settings: Settings,
+    app_name: str,
+    *,
+    catalog: bool = False,
+    extra_conf: dict[str, str] | None = None,
+):
+    """Build (or reuse) the session: Delta, UTC, packages from Maven Central via Ivy.
+
+    Under spark-submit the JVM already exists and packages come from the command line or
+    spark-defaults.conf; here they are set for sessions started from plain Python.
+    """
+    from pyspark.sql import SparkSession
+
+    Path(settings.ivy_dir).mkdir(parents=True, exist_ok=True)
+    if catalog:
+        Path(settings.catalog_root).mkdir(parents=True, exist_ok=True)
+    builder = SparkSession.builder.appName(app_name)
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit
+        builder = builder.master(settings.spark_master)
+        builder = builder.config("spark.jars.packages", ",".join(spark_packages(settings)))
+    conf = spark_conf(settings, catalog=catalog)
+    conf.update(extra_conf or {})
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark

@@ -1,0 +1,48 @@
+"""Shared fixtures: one SparkSession for the whole test session, fresh lakes per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eventlake.config import Settings
+from eventlake.lake import Lake
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    """One real Spark + Delta session (UI off, 2 shuffle partitions) for every test."""
+    from eventlake.spark import build_spark_session
+
+    settings = Settings.from_env({"EVENTLAKE_LAKE_URI": str(tmp_path_factory.mktemp("lake"))})
+    session = build_spark_session(
+        settings.with_overrides(spark_master="local[2]"),
+        "eventlake-tests",
+        extra_conf={
+            "spark.ui.enabled": "false",
+            "spark.sql.shuffle.partitions": "2",
+            "spark.default.parallelism": "2",
+            "spark.databricks.delta.snapshotPartitions": "2",
+        },
+    )
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for a fresh local lake under the test's own temporary folder."""
+    return Settings.from_env(
+        {
+            "EVENTLAKE_LAKE_URI": str(tmp_path / "lakehouse"),
+            "EVENTLAKE_PSEUDONYM_SALT": "test-salt",
+            "EVENTLAKE_SPOOL_DIR": str(tmp_path / "spool"),
+            "EVENTLAKE_CATALOG_DIR": str(tmp_path / "catalog"),
+        }
+    )
+
+
+@pytest.fixture
+def lake(settings: Settings) -> Lake:
+    return Lake.from_settings(settings)
