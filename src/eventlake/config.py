@@ -50,6 +50,23 @@ class Settings:
     jwt_public_key: str | None = field(default=None, repr=False)
     spool_dir: str = str(_state_home({}) / "spool")
     flush_seconds: float = 60.0
+    # Server-side producers authenticate with one of these keys (X-API-Key) instead of a JWT.
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    # Writing without any credential only when the operator says so explicitly.
+    allow_anonymous: bool = False
+    # X-Forwarded-For is believed only from these addresses/networks (CIDR).
+    trusted_proxies: tuple[str, ...] = ()
+    # Source 000's sliding window: per device, or per user when a request names no device.
+    rate_limit_per_minute: int = 120
+    rate_limit_user_per_minute: int = 60
+    # Names this instance in landing file names; two collectors must never share one.
+    collector_id: str | None = None
+    # A spool segment is landed once it holds this many bytes (or is flush_seconds old).
+    flush_bytes: int = 16 * 1024 * 1024
+    # Beyond this many unlanded bytes on local disk the collector answers 503.
+    spool_max_bytes: int = 1024 * 1024 * 1024
     # Silver quarantine share thresholds (fractions of a run's lines).
     quarantine_warn_share: float = 0.01
     quarantine_fail_share: float = 0.10
@@ -113,6 +130,25 @@ class Settings:
                 raise ConfigError(f"{name}={raw!r} must not be negative")
             return value
 
+        def flag(name: str, default: bool) -> bool:
+            raw = (env.get(name) or "").strip().lower()
+            if raw == "":
+                return default
+            if raw in ("1", "true", "yes", "on"):
+                return True
+            if raw in ("0", "false", "no", "off"):
+                return False
+            raise ConfigError(f"{name}={raw!r}: use true or false")
+
+        def words(name: str) -> tuple[str, ...]:
+            return tuple(w for w in (env.get(name) or "").replace(",", " ").split() if w)
+
+        def whole(name: str, default: int) -> int:
+            value = number(name, default)
+            if value != int(value):
+                raise ConfigError(f"{name}={env.get(name)!r} must be a whole number")
+            return int(value)
+
         return cls(
             lake_uri=lake_uri,
             s3_endpoint=env.get("EVENTLAKE_S3_ENDPOINT") or None,
@@ -127,6 +163,16 @@ class Settings:
             jwt_public_key=env.get("EVENTLAKE_JWT_PUBLIC_KEY") or None,
             spool_dir=env.get("EVENTLAKE_SPOOL_DIR") or str(_state_home(env) / "spool"),
             flush_seconds=number("EVENTLAKE_FLUSH_SECONDS", 60.0),
+            api_keys=words("EVENTLAKE_API_KEYS"),
+            jwt_audience=env.get("EVENTLAKE_JWT_AUDIENCE") or None,
+            jwt_issuer=env.get("EVENTLAKE_JWT_ISSUER") or None,
+            allow_anonymous=flag("EVENTLAKE_ALLOW_ANONYMOUS", False),
+            trusted_proxies=words("EVENTLAKE_TRUSTED_PROXIES"),
+            rate_limit_per_minute=whole("EVENTLAKE_RATE_LIMIT_PER_MINUTE", 120),
+            rate_limit_user_per_minute=whole("EVENTLAKE_RATE_LIMIT_USER_PER_MINUTE", 60),
+            collector_id=env.get("EVENTLAKE_COLLECTOR_ID") or None,
+            flush_bytes=whole("EVENTLAKE_FLUSH_BYTES", 16 * 1024 * 1024),
+            spool_max_bytes=whole("EVENTLAKE_SPOOL_MAX_BYTES", 1024 * 1024 * 1024),
             quarantine_warn_share=number("EVENTLAKE_QUARANTINE_WARN_SHARE", 0.01),
             quarantine_fail_share=number("EVENTLAKE_QUARANTINE_FAIL_SHARE", 0.10),
         )

@@ -9,6 +9,7 @@ The same configuration is rendered three ways so they can never drift apart:
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from eventlake.config import Settings
@@ -140,6 +141,10 @@ def build_spark_session(
     if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit
         builder = builder.master(settings.spark_master)
         builder = builder.config("spark.jars.packages", ",".join(spark_packages(settings)))
+        if settings.spark_master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
+            # Local Python workers must run this interpreter (the one with eventlake in it);
+            # PySpark takes the workers' interpreter from this variable.
+            os.environ["PYSPARK_PYTHON"] = sys.executable
     conf = spark_conf(settings, catalog=catalog)
     conf.update(extra_conf or {})
     for key, value in conf.items():

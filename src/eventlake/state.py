@@ -11,6 +11,7 @@ old and new values) and deletes (GDPR erasure) all reach the consumer.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
@@ -111,3 +112,15 @@ def read_changes(
     if inserts_only:
         changes = changes.where(F.col("_change_type") == "insert")
     return changes
+
+
+def record_run(spark: SparkSession, lake: Lake, job: str, run_id: str, summary: dict) -> None:
+    """Append the run's reconciled counts to the run log (read by operators and the quality gate)."""
+    (
+        spark.createDataFrame(
+            [(run_id, job, json.dumps(summary, default=str, sort_keys=True))],
+            "run_id STRING, job STRING, summary STRING",
+        )
+        .select("run_id", "job", F.current_timestamp().alias("recorded_at"), "summary")
+        .write.format("delta").mode("append").save(lake.run_log.path)
+    )

@@ -1,0 +1,28 @@
+"""spark-submit entry point: clean what is new in bronze into silver.events (contract §5)."""
+
+import argparse
+import sys
+from datetime import date
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--run-id", help="run identifier recorded in the run log")
+    parser.add_argument("--reprocess-from", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="re-apply the rules to bronze lines ingested from this date")
+    parser.add_argument("--reprocess-to", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="… up to and including this date")
+    args = parser.parse_args(argv)
+
+    from eventlake.jobs import job_session
+    from eventlake.silver.job import clean_silver
+
+    with job_session("eventlake-silver-clean") as (spark, settings):
+        run = clean_silver(spark, settings, run_id=args.run_id,
+                           reprocess_from=args.reprocess_from, reprocess_to=args.reprocess_to)
+        print(run.as_dict())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""`eventlake pipeline`: bronze → silver → gold for everything new, each layer behind its
+quality gate, then the tables are (re)registered in the Spark catalog.
+
+A critical expectation failure stops the run at that layer (exit code 3): nothing
+downstream of bad data is built. Warnings are recorded and printed; the run goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventlake.config import Settings
+
+log = logging.getLogger(__name__)
+LAYERS = ("bronze", "silver", "gold")
+
+
+@dataclass
+class LayerResult:
+    layer: str
+    summary: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_layer(
+    spark, settings: Settings, layer: str, *, run_id: str, quality: bool = True
+) -> LayerResult:
+    """Run one layer and, unless disabled, its quality suite (raises on a critical failure)."""
+    if layer == "bronze":
+        from eventlake.bronze.ingest import ingest_bronze
+
+        summary = ingest_bronze(spark, settings, run_id=run_id).as_dict()
+    elif layer == "silver":
+        from eventlake.silver.job import clean_silver
+
+        summary = clean_silver(spark, settings, run_id=run_id).as_dict()
+    elif layer == "gold":
+        from eventlake.gold.build import build_gold
+
+        summary = _as_dict(build_gold(spark, settings, run_id=run_id))
+    else:  # argparse restricts the choices; this guards programmatic callers
+        raise ValueError(f"unknown layer {layer!r}")
+    result = LayerResult(layer, summary)
+    if quality:
+        from eventlake.quality import validate_layer
+
+        report = validate_layer(spark, settings, layer, run_id=run_id, run_summary=summary)
+        result.warnings = [str(w) for w in report.warnings]
+        report.raise_for_critical()
+    return result
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    from dataclasses import asdict, is_dataclass
+
+    return asdict(value) if is_dataclass(value) else dict(value)
+
+
+def run_pipeline(
+    spark,
+    settings: Settings,
+    *,
+    run_id: str,
+    layers: tuple[str, ...] = LAYERS,
+    quality: bool = True,
+    on_layer: Callable[[LayerResult], None] | None = None,
+) -> list[LayerResult]:
+    results = []
+    for layer in layers:
+        result = run_layer(spark, settings, layer, run_id=run_id, quality=quality)
+        results.append(result)
+        if on_layer:
+            on_layer(result)
+    from eventlake.catalog import register_tables
+
+    register_tables(spark, settings)
+    return results
+
+
+def print_layer(result: LayerResult) -> None:
+    figures = ", ".join(
+        f"{key}={value}" for key, value in result.summary.items()
+        if isinstance(value, (int, float, bool, str)) and key != "run_id"
+    )
+    print(f"{result.layer:>6}: {figures}")
+    for warning in result.warnings:
+        print(f"{'':>6}  warning: {warning}")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run-id", help="identifier recorded with every result (default: random)")
+    parser.add_argument(
+        "--skip-quality", action="store_true", help="do not run the data-quality suites"
+    )
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    from eventlake.spark import build_spark_session
+
+    run_id = args.run_id or uuid.uuid4().hex
+    spark = build_spark_session(settings, "eventlake-pipeline", catalog=True)
+    run_pipeline(
+        spark, settings, run_id=run_id, quality=not args.skip_quality, on_layer=print_layer
+    )
+    print(f"pipeline {run_id}: done; lake {settings.lake_root}")
+    return 0

@@ -1,0 +1,29 @@
+"""`eventlake run bronze|silver|gold`: one layer with the same semantics as the pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+
+from eventlake.config import Settings
+from eventlake.pipeline import LAYERS, print_layer, run_layer
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("layer", choices=LAYERS, help="the layer to bring up to date")
+    parser.add_argument("--run-id", help="identifier recorded with every result (default: random)")
+    parser.add_argument("--skip-quality", action="store_true", help="do not run the layer's suite")
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    from eventlake.catalog import register_tables
+    from eventlake.spark import build_spark_session
+
+    spark = build_spark_session(settings, f"eventlake-{args.layer}", catalog=True)
+    result = run_layer(
+        spark, settings, args.layer, run_id=args.run_id or uuid.uuid4().hex,
+        quality=not args.skip_quality,
+    )
+    register_tables(spark, settings)
+    print_layer(result)
+    return 0

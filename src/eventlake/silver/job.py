@@ -1,0 +1,166 @@
+"""The silver run: read what is new in bronze, apply the rules, write silver and quarantine.
+
+Idempotent by construction: quarantine and silver are written with MERGEs that insert
+only what is not there yet (and replace a silver row only by an earlier copy of the same
+event), and the bronze watermark moves only after both are committed. A run killed at any
+point and rerun gives the tables of one clean run.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from eventlake.config import Settings
+from eventlake.errors import UserError
+from eventlake.lake import Lake
+from eventlake.runs import SilverRun
+from eventlake.schemas import SILVER_EVENTS, SILVER_QUARANTINE
+from eventlake.silver.clean import (
+    consented_events,
+    dedupe_events,
+    judge_lines,
+    quarantine_rows,
+    to_silver_events,
+    valid_events,
+)
+from eventlake.state import (
+    ChangeWindow,
+    change_window,
+    commit_watermark,
+    delta_table_exists,
+    read_changes,
+    record_run,
+)
+
+log = logging.getLogger(__name__)
+CONSUMER = "silver.events"
+
+
+def ensure_table(spark: SparkSession, path: str, schema, partition_column: str) -> None:
+    """Create an empty Delta table (with change data feed) if it does not exist yet."""
+    if delta_table_exists(spark, path):
+        return
+    (
+        spark.createDataFrame([], schema).write.format("delta").mode("append")
+        .partitionBy(partition_column)
+        .option("delta.enableChangeDataFeed", "true")
+        .save(path)
+    )
+
+
+def _merge(spark: SparkSession, path: str, source: DataFrame, condition: str, *, earlier_wins: bool) -> dict:
+    from delta.tables import DeltaTable
+
+    merge = DeltaTable.forPath(spark, path).alias("t").merge(source.alias("s"), condition)
+    if earlier_wins:
+        merge = merge.whenMatchedUpdateAll(condition="s.event_timestamp < t.event_timestamp")
+    merge.whenNotMatchedInsertAll().execute()
+    history = DeltaTable.forPath(spark, path).history(1).select("operation", "operationMetrics").first()
+    return dict(history["operationMetrics"]) if history["operation"] == "MERGE" else {}
+
+
+def bronze_to_clean(
+    spark: SparkSession,
+    lake: Lake,
+    window: ChangeWindow | None,
+    reprocess: tuple[date, date] | None,
+) -> DataFrame | None:
+    bronze = lake.bronze_events.path
+    if reprocess is not None:
+        start, end = reprocess
+        return spark.read.format("delta").load(bronze).where(
+            F.col("ingest_date").between(F.lit(start), F.lit(end))
+        )
+    if window is None or window.is_empty:
+        return None
+    return read_changes(spark, bronze, window, inserts_only=True).drop("_change_type")
+
+
+def clean_silver(
+    spark: SparkSession,
+    settings: Settings,
+    *,
+    run_id: str | None = None,
+    reprocess_from: date | None = None,
+    reprocess_to: date | None = None,
+) -> SilverRun:
+    """Apply contract §5 to the bronze lines not processed yet (or to an explicit ingest-date
+    range) and return the run's reconciled counts."""
+    lake = Lake.from_settings(settings)
+    run_id = run_id or uuid.uuid4().hex
+    if (reprocess_from is None) != (reprocess_to is None):
+        raise UserError("give both --reprocess-from and --reprocess-to, or neither")
+    if reprocess_from and reprocess_from > reprocess_to:
+        raise UserError("--reprocess-from is after --reprocess-to")
+    reprocess = (reprocess_from, reprocess_to) if reprocess_from else None
+
+    ensure_table(spark, lake.silver_events.path, SILVER_EVENTS, "event_date")
+    ensure_table(spark, lake.silver_quarantine.path, SILVER_QUARANTINE, "ingest_date")
+    window = change_window(spark, lake, CONSUMER, lake.bronze_events.path)
+    bronze = bronze_to_clean(spark, lake, window, reprocess)
+    if bronze is None:
+        run = SilverRun(run_id, 0, 0, 0, 0, 0)
+        record_run(spark, lake, "silver", run_id, run.as_dict())
+        return run
+
+    judged = judge_lines(bronze).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        counts = {
+            (row["reason"], row["consent_analytics"]): row["n"]
+            for row in judged.groupBy("reason", "consent_analytics").agg(F.count("*").alias("n")).collect()
+        }
+        lines_read = sum(counts.values())
+        by_reason: dict[str, int] = {}
+        for (reason, _), n in counts.items():
+            if reason is not None:
+                by_reason[reason] = by_reason.get(reason, 0) + n
+        consent_dropped = counts.get((None, False), 0)
+        candidates = counts.get((None, True), 0)
+
+        if by_reason:
+            _merge(
+                spark,
+                lake.silver_quarantine.path,
+                quarantine_rows(judged),
+                "t.ingest_date = s.ingest_date AND t.source_file = s.source_file "
+                "AND t.line_number = s.line_number",
+                earlier_wins=False,
+            )
+        silver_rows = 0
+        dates = (None, None)
+        if candidates:
+            events = to_silver_events(
+                dedupe_events(consented_events(valid_events(judged))), settings.pseudonym_salt
+            )
+            metrics = _merge(
+                spark, lake.silver_events.path, events, "t.event_id = s.event_id", earlier_wins=True
+            )
+            silver_rows = int(metrics.get("numTargetRowsInserted", 0))
+            span = events.agg(F.min("event_date"), F.max("event_date")).first()
+            dates = (str(span[0]), str(span[1]))
+    finally:
+        judged.unpersist()
+
+    run = SilverRun(
+        run_id=run_id,
+        lines_read=lines_read,
+        silver_rows=silver_rows,
+        quarantined=sum(by_reason.values()),
+        consent_dropped=consent_dropped,
+        duplicates=candidates - silver_rows,
+        quarantine_by_reason=dict(sorted(by_reason.items())),
+        bronze_versions=(window.after_version, window.up_to_version) if window and not reprocess else None,
+        min_event_date=dates[0],
+        max_event_date=dates[1],
+    )
+    record_run(spark, lake, "silver", run_id, run.as_dict())
+    if window is not None and reprocess is None:
+        commit_watermark(spark, lake, CONSUMER, lake.bronze_events.name, window.up_to_version)
+    log.info("silver: %s", run.as_dict())
+    return run
