@@ -37,7 +37,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     summary = generate_traffic(
         settings, events=args.events, days=args.days, start_date=args.start_date, seed=args.seed
     )
-    print(f"    {summary.lines_written} lines in {len(summary.files)} landing files")
+    print(f"    {summary.lines} lines in {len(summary.files)} landing files")
     print("2/3 pipeline: bronze → silver → gold, each behind its quality suite")
     spark = build_spark_session(settings, "eventlake-demo", catalog=True)
     run_pipeline(spark, settings, run_id=f"demo-{uuid.uuid4().hex[:8]}", on_layer=print_layer)

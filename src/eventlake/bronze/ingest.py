@@ -50,8 +50,14 @@ def list_landing_files(spark: SparkSession, landing_root: str) -> dict[str, str]
         name = path.getName()
         if name.startswith((".", "_")) or not name.endswith(LANDING_SUFFIXES):
             continue
-        files[path.toUri().toString()] = path.toString()
+        files[_as_spark_reports(path.toUri().toString())] = path.toString()
     return dict(sorted(files.items()))
+
+
+def _as_spark_reports(uri: str) -> str:
+    # Hadoop renders local URIs as file:///x or file:/x depending on how the root was
+    # given; Spark's _metadata.file_path always says file:/x.
+    return "file:/" + uri[len("file:///"):] if uri.startswith("file:///") else uri
 
 
 def ingested_files(spark: SparkSession, bronze_path: str) -> set[str]:

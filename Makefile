@@ -1,0 +1,38 @@
+# Two commands on a fresh machine:  make demo   (end to end on the local lake)
+#                                    make test   (the whole test suite)
+# Everything else is installed by them: the venv, the packages, Spark's jars (Ivy cache).
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export EVENTLAKE_IVY_DIR ?= $(HOME)/.cache/eventlake/ivy
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: setup demo test test-fast airflow clean-lake
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (and Java 17) on PATH"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev,airflow]"
+	$(BIN)/eventlake spark-defaults --install
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/eventlake demo
+
+test: setup
+	bash .ci/s3-server.sh
+	$(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest -m unit
+
+airflow: setup
+	bash scripts/airflow-standalone.sh
+
+clean-lake:
+	rm -rf lakehouse

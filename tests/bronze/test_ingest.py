@@ -1,0 +1,76 @@
+"""Bronze ingestion: every landed line byte for byte, each file exactly once."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import date, datetime
+
+import pytest
+from pyspark.testing import assertDataFrameEqual
+
+from eventlake.bronze.ingest import ingest_bronze
+
+pytestmark = pytest.mark.unit
+AT = datetime(2026, 11, 2, 3, 4, 5)
+HOUR = "landing/events/event_date=2026-11-01/event_hour=10"
+
+
+def land(settings, name: str, lines: list[str], *, gz: bool = True, trailing_newline: bool = True) -> str:
+    root = __import__("pathlib").Path(settings.lake_root)
+    path = root / HOUR / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = "\n".join(lines) + ("\n" if trailing_newline else "")
+    path.write_bytes(gzip.compress(body.encode()) if gz else body.encode())
+    return f"file:{path}"
+
+
+def bronze(spark, lake):
+    return spark.read.format("delta").load(lake.bronze_events.path)
+
+
+def test_lines_are_kept_byte_for_byte_with_their_file_and_number(spark, settings, lake):
+    a = land(settings, "a.jsonl.gz", ['{"x": 1}', '  {"y": "é ✓"}  ', "", "not json"])
+    b = land(settings, "b.jsonl", ['{"z": 3}', "tail without newline"], gz=False, trailing_newline=False)
+    land(settings, ".tmp-in-progress", ['{"never": "read"}'])
+    land(settings, "notes.txt", ["not a landing file"])
+
+    run = ingest_bronze(spark, settings, ingested_at=AT)
+
+    assert (run.files_found, run.files_ingested, run.lines_ingested) == (2, 2, 6)
+    assertDataFrameEqual(
+        bronze(spark, lake),
+        spark.createDataFrame(
+            [
+                ('{"x": 1}', a, 1, AT, date(2026, 11, 2)),
+                ('  {"y": "é ✓"}  ', a, 2, AT, date(2026, 11, 2)),
+                ("", a, 3, AT, date(2026, 11, 2)),
+                ("not json", a, 4, AT, date(2026, 11, 2)),
+                ('{"z": 3}', b, 1, AT, date(2026, 11, 2)),
+                ("tail without newline", b, 2, AT, date(2026, 11, 2)),
+            ],
+            "raw STRING, source_file STRING, line_number LONG, ingested_at TIMESTAMP, ingest_date DATE",
+        ),
+    )
+
+
+def test_a_file_is_ingested_once_however_often_the_job_runs(spark, settings, lake):
+    land(settings, "a.jsonl.gz", ['{"x": 1}'])
+    first = ingest_bronze(spark, settings, ingested_at=AT)
+    again = ingest_bronze(spark, settings, ingested_at=datetime(2026, 11, 3))
+    land(settings, "b.jsonl.gz", ['{"x": 2}', '{"x": 3}'])
+    later = ingest_bronze(spark, settings, ingested_at=datetime(2026, 11, 4))
+
+    assert (first.lines_ingested, again.lines_ingested, later.lines_ingested) == (1, 0, 2)
+    assert again.bronze_version == first.bronze_version
+    assertDataFrameEqual(
+        bronze(spark, lake).select("raw", "ingest_date"),
+        spark.createDataFrame(
+            [('{"x": 1}', date(2026, 11, 2)), ('{"x": 2}', date(2026, 11, 4)), ('{"x": 3}', date(2026, 11, 4))],
+            "raw STRING, ingest_date DATE",
+        ),
+    )
+
+
+def test_no_landing_zone_yet_is_an_empty_run(spark, settings):
+    run = ingest_bronze(spark, settings, ingested_at=AT)
+    assert (run.files_found, run.files_ingested, run.lines_ingested, run.bronze_version) == (0, 0, 0, None)
