@@ -1,0 +1,123 @@
+"""The per-event rules and privacy helpers shared by the collector and silver (pure Python)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+
+import pytest
+
+from eventlake.envelope import check_event, load_json, normalise, parse_timestamp
+from eventlake.privacy import (
+    Consent,
+    contains_pii,
+    effective_consent,
+    pseudonymous_key,
+    redact_pii,
+    truncate_ip,
+)
+from eventlake.taxonomy import load_taxonomy
+
+pytestmark = pytest.mark.unit
+TAXONOMY = load_taxonomy()
+
+
+@pytest.mark.parametrize(
+    ("ip", "truncated"),
+    [
+        ("203.0.113.77", "203.0.113.0"),
+        ("2001:db8:abcd:12:1:2:3:4", "2001:db8:abcd::"),
+        ("::ffff:198.51.100.9", "198.51.100.0"),
+        ("not an ip", None),
+    ],
+)
+def test_ip_truncation(ip, truncated):
+    assert truncate_ip(ip) == truncated
+
+
+@pytest.mark.parametrize(
+    ("event", "consent"),
+    [
+        ({"market": "US"}, Consent(True, True, True)),
+        ({"market": None}, Consent(True, True, True)),
+        ({}, Consent(True, True, True)),
+        ({"market": "DE"}, Consent(False, False, False)),
+        ({"market": "no"}, Consent(False, False, False)),
+        ({"market": "DE", "consent": {"analytics": True}}, Consent(True, False, False)),
+        ({"market": "US", "consent": {"ad_targeting": False}}, Consent(True, True, False)),
+        ({"market": "US", "consent": {"analytics": "false"}}, Consent(True, True, True)),
+    ],
+)
+def test_effective_consent_uses_market_defaults_for_missing_flags(event, consent):
+    assert effective_consent(event) == consent
+
+
+@pytest.mark.parametrize(
+    ("text", "pii"),
+    [
+        ("write to a.b@example.co.uk", True),
+        ("+1 415 555 2671", True),
+        ("(212) 555-0100", True),
+        ("2026-11-01T10:00:00Z", False),
+        ("content-123456789", False),
+        ("01HXK3G6Z8V6Q2Y0M4N5P7R9ST", False),
+    ],
+)
+def test_pii_patterns(text, pii):
+    assert contains_pii(text) is pii
+
+
+def test_redaction_reaches_nested_strings_only():
+    assert redact_pii({"a": ["x@y.io", 5, {"b": "+44 20 7946 0958"}], "c": True}) == {
+        "a": ["[REDACTED]", 5, {"b": "[REDACTED]"}],
+        "c": True,
+    }
+
+
+def test_pseudonymous_key_is_sha256_of_id_then_salt():
+    assert pseudonymous_key("u1", "s") == hashlib.sha256(b"u1s").hexdigest()
+
+
+def test_timestamps_with_any_offset_become_utc():
+    assert parse_timestamp("2026-11-02T01:30:00+02:00") == datetime(2026, 11, 1, 23, 30, tzinfo=timezone.utc)
+    assert parse_timestamp("2026-11-01T10:00:00Z") == datetime(2026, 11, 1, 10, tzinfo=timezone.utc)
+    assert parse_timestamp(1730000000) is None
+    assert parse_timestamp("soon") is None
+
+
+def test_load_json_is_strict_but_takes_big_numbers():
+    assert load_json('{"n": 123456789012345678901234567890}')["n"] == pytest.approx(1.2345678901e29)
+    with pytest.raises(ValueError):
+        load_json('{"n": NaN}')
+
+
+def valid(**overrides):
+    event = {
+        "event_id": "e1",
+        "event_name": "search.query",
+        "event_timestamp": "2026-11-01T10:00:00Z",
+        "session_id": "s",
+        "properties": {"query_text": "news", "search_type": "voice"},
+    }
+    event.update(overrides)
+    return event
+
+
+def test_server_side_check_does_not_require_what_the_collector_sets():
+    event = valid()
+    del event["event_id"], event["event_timestamp"]
+    assert check_event(event, TAXONOMY, server_side=True) is None
+    assert check_event(event, TAXONOMY).reason == "MISSING_REQUIRED_FIELD"
+
+
+def test_envelope_fields_of_the_wrong_type_are_invalid_fields():
+    assert check_event(valid(session_id="x" * 65), TAXONOMY).reason == "INVALID_FIELD"
+    assert check_event(valid(profile_kind="teen"), TAXONOMY).reason == "INVALID_FIELD"
+    assert check_event(valid(client_timestamp="later"), TAXONOMY).reason == "INVALID_FIELD"
+    assert check_event(valid(market="us"), TAXONOMY) is None
+
+
+def test_normalise_truncates_a_full_ip_a_producer_sent_and_uppercases_market():
+    row = normalise(valid(ip_truncated="198.51.100.23", market="fr", consent={"analytics": True}))
+    assert (row["ip_truncated"], row["market"], row["consent_analytics"]) == ("198.51.100.0", "FR", True)
+    assert (row["no_personalization"], row["no_ad_targeting"]) == (True, True)
