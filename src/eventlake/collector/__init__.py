@@ -1,0 +1,1 @@
+"""The HTTP collector (contract §8): app.py (ASGI), spool.py (durability), flusher.py (landing)."""

@@ -1,0 +1,552 @@
+"""The collector's HTTP application (contract §8), as a plain ASGI callable.
+
+No web framework on the hot path: a request is routed by a dict lookup, its body read with a
+hard cap, decoded by orjson, judged per event by the shared `eventlake.envelope` rules,
+enriched, and handed to the spool; the answer goes out only when the spool has fsynced it.
+Where the bytes finally land (a folder or a bucket) is the flusher's business, not this one's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+
+from eventlake.config import Settings
+from eventlake.envelope import check_event, load_json, parse_timestamp
+from eventlake.landing import LandingSink, sink_for
+from eventlake.privacy import effective_consent, truncate_ip
+from eventlake.taxonomy import Taxonomy, load_taxonomy
+
+from . import telemetry
+from .auth import AuthError, Authenticator, Principal
+from .flusher import Flusher
+from .ids import ulid, uuid7_maker
+from .metrics import CollectorMetrics
+from .openapi import openapi_document
+from .ratelimit import SlidingWindowLimiter
+from .spool import Spool, SpoolFull, SpoolUnavailable
+
+log = logging.getLogger("eventlake.collector")
+
+MAX_BODY_BYTES = 100 * 1024  # after decompression (contract §8, source 004 §2.3)
+MAX_EVENTS = 500
+# gzip never shrinks incompressible data by more than its header, so a compressed body this
+# much larger than the limit cannot decompress below it: refuse it without reading it all.
+MAX_WIRE_BYTES = MAX_BODY_BYTES + 1024
+PROBLEM_BASE = "https://eventlake.dev/problems/"
+SPOOL_RETRY_AFTER = "5"
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Problem(Exception):
+    """A whole-request failure, answered as RFC 7807 application/problem+json."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str, *, headers=(), **extensions: Any):
+        super().__init__(detail)
+        self.status, self.slug, self.title, self.detail = status, slug, title, detail
+        self.headers = list(headers)
+        self.extensions = extensions
+
+    def body(self, instance: str) -> bytes:
+        document = {
+            "type": PROBLEM_BASE + self.slug,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": instance,
+            **self.extensions,
+        }
+        return orjson.dumps(document)
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class Request:
+    __slots__ = ("scope", "receive", "headers", "path")
+
+    _WANTED = frozenset(
+        (b"content-type", b"content-encoding", b"content-length", b"authorization", b"x-api-key", b"user-agent", b"x-forwarded-for")
+    )
+
+    def __init__(self, scope: dict, receive: Callable):
+        self.scope = scope
+        self.receive = receive
+        self.path: str = scope["path"]
+        wanted = self._WANTED
+        self.headers = {name: value for name, value in scope["headers"] if name in wanted}
+
+    def header(self, name: bytes) -> str | None:
+        value = self.headers.get(name)
+        return value.decode("latin-1") if value is not None else None
+
+
+def _json(status: int, document: Any, headers=()) -> tuple[int, list, bytes]:
+    return status, [(b"content-type", b"application/json"), *headers], orjson.dumps(document)
+
+
+def default_collector_id() -> str:
+    host = socket.gethostname() or "collector"
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in host)[:40] or "collector"
+
+
+class CollectorApp:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = utc_now,
+        sink: LandingSink | None = None,
+        taxonomy: Taxonomy | None = None,
+    ):
+        self.settings = settings
+        self.clock = clock
+        self.taxonomy = taxonomy or load_taxonomy()
+        self.auth = Authenticator(settings, clock)  # refuses to build without any credential
+        self.sink = sink if sink is not None else sink_for(settings)
+        self.collector_id = settings.collector_id or default_collector_id()
+        self.metrics = CollectorMetrics()
+        self.limiter = SlidingWindowLimiter()
+        self._trusted = tuple(ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies)
+        self._essential = frozenset(spec.name for spec in self.taxonomy if spec.consent == "essential")
+        # Small memos for per-request work whose answer depends on one short string only.
+        self._truncated_ips: dict[str, str | None] = {}
+        self._market_analytics: dict[Any, bool] = {}
+        self.spool: Spool | None = None
+        self.flusher: Flusher | None = None
+        self.unlanded_segments = 0  # after shutdown: segments left for the next start
+        self._routes: dict[str, tuple[str, Callable]] = {
+            "/v1/events": ("POST", self._events),
+            "/telemetry/playback": ("POST", self._playback),
+            "/telemetry/playback/batch": ("POST", self._playback_batch),
+            "/healthz": ("GET", self._healthz),
+            "/readyz": ("GET", self._readyz),
+            "/metrics": ("GET", self._metrics),
+            "/openapi.json": ("GET", self._openapi),
+        }
+        self._openapi_body = orjson.dumps(openapi_document())
+
+    # --- ASGI -------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
+        path = scope["path"]
+        route = self._routes.get(path)
+        headers: list = []
+        try:
+            if route is None:
+                raise Problem(404, "not-found", "Not found", f"no resource at {path}")
+            method, handler = route
+            if scope["method"] != method and not (method == "GET" and scope["method"] == "HEAD"):
+                raise Problem(405, "method-not-allowed", "Method not allowed", f"{path} takes {method}",
+                              headers=[(b"allow", method.encode())])
+            status, headers, body = await handler(Request(scope, receive))
+        except Problem as problem:
+            status, body = problem.status, problem.body(path)
+            headers = [(b"content-type", b"application/problem+json"), *problem.headers]
+        except _ClientGone:
+            return
+        except Exception:
+            log.exception("unexpected error while serving a request", extra={"path": path})
+            problem = Problem(500, "internal-error", "Internal error", "the collector failed to handle this request")
+            status, body = 500, problem.body(path)
+            headers = [(b"content-type", b"application/problem+json")]
+        self.metrics.child(self.metrics.requests, path if route else "other", str(status)).inc()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _lifespan(self, receive: Callable, send: Callable) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as error:
+                    log.exception("collector failed to start")
+                    await send({"type": "lifespan.startup.failed", "message": str(error)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def startup(self) -> None:
+        s = self.settings
+        self.spool = Spool(
+            s.spool_dir,
+            max_bytes=s.spool_max_bytes,
+            segment_bytes=s.flush_bytes,
+            segment_seconds=s.flush_seconds,
+            on_sealed=lambda segment: self.flusher.submit(segment),
+        )
+        self.spool.on_commit = self.metrics.on_commit
+        self.flusher = Flusher(self.sink, self.spool, self.collector_id, on_landed=self.metrics.on_landed)
+        leftovers = self.spool.recover()
+        for segment in leftovers:
+            self.flusher.submit(segment)
+        self.spool.start()
+        self.flusher.start()
+        self._probe = asyncio.create_task(self.flusher.probe())
+        log.info(
+            "collector started",
+            extra={
+                "collector_id": self.collector_id,
+                "lake": self.sink.describe(),
+                "spool": str(self.spool.directory),
+                "recovered_segments": len(leftovers),
+                "auth": list(self.auth.algorithms) + (["api-key"] if s.api_keys else [])
+                + (["anonymous"] if s.allow_anonymous else []),
+            },
+        )
+
+    async def shutdown(self) -> None:
+        """Stop taking events, make what is queued durable, land every segment."""
+        if self.spool is None or self.flusher is None:
+            return
+        await self.spool.close()
+        self.unlanded_segments = await self.flusher.drain()
+        if self.unlanded_segments:
+            log.error("the lake is unreachable: segments stay in the spool for the next start",
+                      extra={"segments": self.unlanded_segments})
+        else:
+            log.info("collector stopped; spool empty")
+
+    # --- shared request steps ---------------------------------------------------------
+
+    def _authenticate(self, request: Request) -> Principal:
+        try:
+            return self.auth.authenticate(request.headers.get(b"authorization"), request.headers.get(b"x-api-key"))
+        except AuthError as error:
+            raise Problem(401, "unauthorized", "Unauthorized", str(error),
+                          headers=[(b"www-authenticate", b'Bearer realm="eventlake"')]) from None
+
+    async def _read_json(self, request: Request) -> Any:
+        content_type = (request.header(b"content-type") or "").split(";", 1)[0].strip().lower()
+        if content_type != "application/json":
+            raise Problem(415, "unsupported-media-type", "Unsupported media type",
+                          f"send Content-Type: application/json, not {content_type or 'nothing'!r}")
+        encoding = (request.header(b"content-encoding") or "identity").strip().lower()
+        if encoding not in ("identity", "gzip", "x-gzip"):
+            raise Problem(415, "unsupported-encoding", "Unsupported content encoding",
+                          f"Content-Encoding {encoding[:40]!r} is not supported; use gzip or none")
+        compressed = encoding != "identity"
+        wire_limit = MAX_WIRE_BYTES if compressed else MAX_BODY_BYTES
+        declared = request.header(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > wire_limit:
+            raise _too_large(f"the body is {int(declared)} bytes; the limit is {MAX_BODY_BYTES} bytes")
+        raw = await _read_body(request.receive, wire_limit)
+        if compressed:
+            raw = gunzip(raw, MAX_BODY_BYTES)
+        try:
+            return load_json(raw)
+        except (ValueError, RecursionError):
+            raise Problem(400, "malformed-body", "Malformed body", "the body is not valid JSON", code="MALFORMED_JSON") from None
+
+    def _client_ip(self, request: Request) -> str | None:
+        client = request.scope.get("client")
+        peer = client[0] if client else None
+        forwarded = request.headers.get(b"x-forwarded-for")
+        if peer and forwarded and self._trusted and self._is_trusted(peer):
+            # Walk from the nearest hop; the first address we do not trust is the client.
+            hops = [h.strip() for h in forwarded.decode("latin-1").split(",") if h.strip()]
+            for hop in reversed(hops):
+                if not self._is_trusted(hop):
+                    return hop
+            return hops[0] if hops else peer
+        return peer
+
+    def _truncated_ip(self, request: Request) -> str | None:
+        ip = self._client_ip(request)
+        if not ip:
+            return None
+        truncated = self._truncated_ips.get(ip, False)
+        if truncated is False:
+            if len(self._truncated_ips) >= 50_000:
+                self._truncated_ips.clear()
+            truncated = self._truncated_ips[ip] = truncate_ip(ip)
+        return truncated
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self._trusted)
+
+    def _rate_limit(self, principal: Principal, device_id: Any, route: str, request: Request) -> None:
+        if principal.kind == "producer":
+            return  # server-side producers post for many devices; 000's client limit does not apply
+        s = self.settings
+        if isinstance(device_id, str) and device_id:
+            key, limit = "d:" + device_id, s.rate_limit_per_minute
+        elif principal.user_id:
+            key, limit = "u:" + principal.user_id, s.rate_limit_user_per_minute
+        else:
+            key, limit = "ip:" + (self._client_ip(request) or ""), s.rate_limit_user_per_minute
+        retry_after = self.limiter.hit(key, limit, self.clock().timestamp())
+        if retry_after is not None:
+            self.metrics.rate_limited.labels(route).inc()
+            log.warning("rate limit exceeded", extra={"route": route, "key_kind": key.split(":", 1)[0]})
+            raise Problem(429, "rate-limit-exceeded", "Too many requests",
+                          f"at most {limit} requests a minute; retry in {int(retry_after)} s",
+                          headers=[(b"retry-after", str(int(retry_after)).encode())])
+
+    def _admit(self, events: list, principal: Principal, request: Request, now: datetime, counts: Counter):
+        """Judge, filter by consent and enrich each event. Returns (spool lines, errors, dropped)."""
+        stamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        unix_ms = int(now.timestamp() * 1000)
+        enrichment = {
+            "event_timestamp": stamp,
+            "collector_id": self.collector_id,
+            "ip_truncated": self._truncated_ip(request),
+            "user_agent": (request.header(b"user-agent") or None),
+        }
+        if enrichment["user_agent"] is not None:
+            enrichment["user_agent"] = enrichment["user_agent"][:512]
+        if principal.user_id is not None:
+            enrichment["user_id"] = principal.user_id
+        taxonomy, essential, dumps = self.taxonomy, self._essential, orjson.dumps
+        new_event_id = uuid7_maker(unix_ms)
+        market_analytics = self._market_analytics
+        lines: list[bytes] = []
+        errors: list[dict] = []
+        ages: list[float] = []
+        dropped = 0
+        for index, event in enumerate(events):
+            rejection = check_event(event, taxonomy, server_side=True)
+            if rejection is not None:
+                errors.append({"index": index, "code": rejection.reason, "message": rejection.detail})
+                name = event.get("event_name") if isinstance(event, dict) else None
+                counts[(name if isinstance(name, str) and name in taxonomy else "unknown", "rejected")] += 1
+                continue
+            name = event["event_name"]
+            consent = event.get("consent")
+            if consent is None:
+                # Without a consent object the answer depends on the market alone.
+                market = event.get("market")
+                analytics = market_analytics.get(market)
+                if analytics is None:
+                    analytics = market_analytics[market] = effective_consent({"market": market}).analytics
+            else:
+                analytics = effective_consent(event).analytics
+            if not analytics and name not in essential:
+                dropped += 1
+                counts[(name, "dropped_consent")] += 1
+                continue
+            event.update(enrichment)
+            if event.get("event_id") is None:
+                event["event_id"] = new_event_id()
+            client_ts = event.get("client_timestamp")
+            if client_ts is not None:
+                parsed = parse_timestamp(client_ts)
+                if parsed is not None:
+                    ages.append((now - parsed).total_seconds())
+            try:
+                lines.append(dumps(event))
+            except TypeError:  # an integer beyond 64 bits: JSON allows it, the lake's readers do not
+                errors.append({"index": index, "code": "INVALID_FIELD", "message": "a number is outside the 64-bit range"})
+                counts[(name, "rejected")] += 1
+                continue
+            counts[(name, "accepted")] += 1
+        return lines, errors, dropped, ages
+
+    async def _commit(self, now: datetime, lines: list[bytes]) -> None:
+        if not lines:
+            return
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        try:
+            await self.spool.append(hour, b"\n".join(lines) + b"\n")
+        except SpoolFull as error:
+            self.metrics.spool_refusals.labels("full").inc()
+            raise Problem(503, "spool-full", "Service unavailable", f"events cannot be made durable now: {error}",
+                          headers=[(b"retry-after", SPOOL_RETRY_AFTER.encode())]) from None
+        except SpoolUnavailable as error:
+            self.metrics.spool_refusals.labels("unavailable").inc()
+            raise Problem(503, "spool-unavailable", "Service unavailable", f"events cannot be made durable now: {error}",
+                          headers=[(b"retry-after", SPOOL_RETRY_AFTER.encode())]) from None
+
+    def _record(self, counts: Counter, batch_size: int, ages: list[float]) -> None:
+        m = self.metrics
+        for (event_type, status), n in counts.items():
+            m.child(m.ingested, event_type, status).inc(n)
+        m.batch_size.observe(batch_size)
+        m.event_age.observe_many(ages)
+
+    # --- endpoints --------------------------------------------------------------------
+
+    async def _events(self, request: Request):
+        principal = self._authenticate(request)
+        body = await self._read_json(request)
+        events = body.get("events") if isinstance(body, dict) else None
+        if not isinstance(events, list):
+            raise Problem(400, "malformed-body", "Malformed body", 'the body must be {"events": [event, ...]}',
+                          code="MALFORMED_JSON")
+        if len(events) > MAX_EVENTS:
+            raise _too_large(f"{len(events)} events in one request; the limit is {MAX_EVENTS}")
+        device = next((e.get("device_id") for e in events if isinstance(e, dict) and e.get("device_id")), None)
+        self._rate_limit(principal, device, "/v1/events", request)
+        now = self.clock()
+        counts: Counter = Counter()
+        lines, errors, dropped, ages = self._admit(events, principal, request, now, counts)
+        await self._commit(now, lines)
+        self._record(counts, len(events), ages)
+        log.debug("batch accepted", extra={"accepted": len(lines), "rejected": len(errors), "dropped": dropped})
+        return _json(202, {"accepted": len(lines) + dropped, "rejected": len(errors), "dropped": dropped,
+                           "errors": errors})
+
+    async def _playback(self, request: Request):
+        principal = self._authenticate(request)
+        body = await self._read_json(request)
+        self._rate_limit(principal, body.get("deviceId") if isinstance(body, dict) else None,
+                         "/telemetry/playback", request)
+        now = self.clock()
+        correlation_id = ulid(int(now.timestamp() * 1000))
+        counts: Counter = Counter()
+        rejection = telemetry.check_playback(body, now, max_age=telemetry.MAX_AGE_SINGLE)
+        if rejection is not None:
+            counts[(_playback_label(body), "rejected")] += 1
+            self._record(counts, 1, [])
+            log.warning("playback event rejected", extra={"code": rejection.code})
+            slug, title = telemetry.TITLES[rejection.code]
+            raise Problem(400, slug, title, rejection.message, code=rejection.code, correlationId=correlation_id)
+        event = telemetry.to_envelope(body, user_id=principal.user_id, correlation_id=correlation_id, now=now,
+                                      salt=self.settings.pseudonym_salt)
+        lines, errors, dropped, ages = self._admit([event], principal, request, now, counts)
+        if errors:  # the mapping always yields a valid envelope; this is a safety net
+            raise Problem(400, "validation-error", "Invalid event data", errors[0]["message"], code=errors[0]["code"])
+        await self._commit(now, lines)
+        self._record(counts, 1, ages)
+        return _json(202, {"accepted": True, "correlationId": correlation_id})
+
+    async def _playback_batch(self, request: Request):
+        principal = self._authenticate(request)
+        body = await self._read_json(request)
+        items = body.get("events") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise Problem(400, "validation-error", "Invalid event data", 'the body must be {"events": [event, ...]}',
+                          code="MALFORMED_JSON")
+        if len(items) > telemetry.MAX_BATCH:
+            raise Problem(400, "batch-too-large", "Batch too large", f"Maximum {telemetry.MAX_BATCH} events per batch.")
+        device = next((e.get("deviceId") for e in items if isinstance(e, dict) and e.get("deviceId")), None)
+        self._rate_limit(principal, device, "/telemetry/playback/batch", request)
+        now = self.clock()
+        correlation_id = ulid(int(now.timestamp() * 1000))
+        counts: Counter = Counter()
+        envelopes, positions, errors = [], [], []
+        for index, item in enumerate(items):
+            rejection = telemetry.check_playback(item, now, max_age=telemetry.MAX_AGE_BATCH)
+            if rejection is not None:
+                errors.append({"index": index, "code": rejection.code, "message": rejection.message})
+                counts[(_playback_label(item), "rejected")] += 1
+                continue
+            envelopes.append(telemetry.to_envelope(item, user_id=principal.user_id, correlation_id=correlation_id,
+                                                   now=now, salt=self.settings.pseudonym_salt))
+            positions.append(index)
+        lines, late_errors, dropped, ages = self._admit(envelopes, principal, request, now, counts)
+        for error in late_errors:
+            errors.append({**error, "index": positions[error["index"]]})
+        errors.sort(key=lambda e: e["index"])
+        await self._commit(now, lines)
+        self._record(counts, len(items), ages)
+        log.info("telemetry batch processed",
+                 extra={"accepted": len(lines) + dropped, "rejected": len(errors), "correlation_id": correlation_id})
+        return _json(202, {"accepted": len(lines) + dropped, "rejected": len(errors), "correlationId": correlation_id,
+                           "errors": errors})
+
+    async def _healthz(self, request: Request):
+        return _json(200, {"status": "ok"})
+
+    def readiness(self) -> dict[str, bool]:
+        spool, flusher = self.spool, self.flusher
+        return {
+            "spool_writable": bool(spool and spool.alive and spool.healthy and not spool.full),
+            "flusher_alive": bool(flusher and flusher.alive),
+            "sink_reachable": bool(flusher and flusher.sink_ok),
+        }
+
+    async def _readyz(self, request: Request):
+        checks = self.readiness()
+        if all(checks.values()):
+            return _json(200, {"status": "ready", "checks": checks})
+        failing = ", ".join(name for name, ok in checks.items() if not ok)
+        raise Problem(503, "not-ready", "Not ready", f"failing checks: {failing}", checks=checks)
+
+    async def _metrics(self, request: Request):
+        spool = self.spool
+        body = self.metrics.render(spool.bytes_on_disk if spool else 0, spool.segments_on_disk if spool else 0)
+        return 200, [(b"content-type", self.metrics.content_type.encode())], body
+
+    async def _openapi(self, request: Request):
+        return 200, [(b"content-type", b"application/json")], self._openapi_body
+
+
+def _playback_label(body: Any) -> str:
+    event_type = body.get("eventType") if isinstance(body, dict) else None
+    if isinstance(event_type, str) and event_type.lower() in telemetry.EVENT_TYPES:
+        return f"track.{event_type.lower()}"
+    return "unknown"
+
+
+def _too_large(detail: str) -> Problem:
+    return Problem(413, "payload-too-large", "Payload too large", detail)
+
+
+async def _read_body(receive: Callable, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientGone()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(f"the body is larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    """Decompress gzip (one or more members) but never more than `limit` bytes: a small
+    compressed body that would inflate to gigabytes is refused after limit + 1 bytes."""
+    out: list[bytes] = []
+    total = 0
+    while data:
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            chunk = inflater.decompress(data, limit + 1 - total)
+        except zlib.error:
+            raise Problem(400, "malformed-body", "Malformed body", "the body is not valid gzip",
+                          code="MALFORMED_JSON") from None
+        total += len(chunk)
+        if total > limit or inflater.unconsumed_tail:
+            raise _too_large(f"the body inflates to more than {limit} bytes")
+        if not inflater.eof:
+            raise Problem(400, "malformed-body", "Malformed body", "the gzip body is truncated", code="MALFORMED_JSON")
+        out.append(chunk)
+        data = inflater.unused_data
+    return b"".join(out)

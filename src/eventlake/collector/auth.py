@@ -1,0 +1,168 @@
+"""Who is posting: a Bearer JWT (clients), an API key (server-side producers), or nobody
+(only when the operator allowed anonymous writes explicitly).
+
+Tokens are verified with an explicit algorithm allow-list derived from the configured key:
+HS256 for EVENTLAKE_JWT_SECRET, RS256 or ES256 for the PEM in EVENTLAKE_JWT_PUBLIC_KEY.
+`alg: none` and any algorithm that does not match a configured key are refused before the
+signature is looked at. Expiry is checked against the collector's own (injectable) clock.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import jwt
+
+from eventlake.config import ConfigError, Settings
+
+LEEWAY_SECONDS = 30  # tolerated clock difference between the token issuer and us
+MAX_SUBJECT_LENGTH = 64
+# Verified tokens are remembered (the signature check is the costliest step of a request);
+# expiry is still checked on every use. Bounded: the cache is cleared when it fills up.
+TOKEN_CACHE_SIZE = 20_000
+
+
+class AuthError(Exception):
+    """401: missing, malformed, unsigned, wrongly signed or expired credentials."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "user" (a JWT), "producer" (an API key) or "anonymous"
+    user_id: str | None = None  # the token's `sub`
+
+
+ANONYMOUS = Principal("anonymous")
+PRODUCER = Principal("producer")
+
+
+def _load_public_key(text: str):
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    if not text.lstrip().startswith("-----BEGIN") and Path(text).is_file():
+        text = Path(text).read_text("utf-8")
+    # A PEM squeezed into one environment variable line often carries literal "\n".
+    text = text.replace("\\n", "\n")
+    try:
+        key = load_pem_public_key(text.encode("utf-8"))
+    except ValueError:
+        raise ConfigError("EVENTLAKE_JWT_PUBLIC_KEY is not a PEM public key (or a file holding one)") from None
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RS256", key
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return "ES256", key
+    raise ConfigError("EVENTLAKE_JWT_PUBLIC_KEY must be an RSA key (RS256) or a P-256 EC key (ES256)")
+
+
+class Authenticator:
+    def __init__(self, settings: Settings, clock: Callable[[], datetime]):
+        self._clock = clock
+        self._keys: dict[str, object] = {}
+        if settings.jwt_secret:
+            self._keys["HS256"] = settings.jwt_secret
+        if settings.jwt_public_key:
+            algorithm, key = _load_public_key(settings.jwt_public_key)
+            self._keys[algorithm] = key
+        self._api_keys = tuple(key.encode("utf-8") for key in settings.api_keys)
+        self._audience = settings.jwt_audience
+        self._issuer = settings.jwt_issuer
+        self.allow_anonymous = settings.allow_anonymous
+        self._verified: dict[str, tuple[float, float | None, str | None]] = {}
+        if not self._keys and not self._api_keys and not self.allow_anonymous:
+            raise ConfigError(
+                "the collector needs credentials to check: set EVENTLAKE_JWT_SECRET, "
+                "EVENTLAKE_JWT_PUBLIC_KEY or EVENTLAKE_API_KEYS "
+                "(or EVENTLAKE_ALLOW_ANONYMOUS=true to accept unauthenticated writes)"
+            )
+
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        return tuple(self._keys)
+
+    def authenticate(self, authorization: bytes | None, api_key: bytes | None) -> Principal:
+        if authorization is not None:
+            scheme, _, token = authorization.decode("latin-1").strip().partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise AuthError("the Authorization header must be 'Bearer <token>'")
+            return self._verify(token.strip())
+        if api_key is not None:
+            return self._check_api_key(api_key)
+        if self.allow_anonymous:
+            return ANONYMOUS
+        raise AuthError("credentials required: Authorization: Bearer <token> or X-API-Key")
+
+    def _check_api_key(self, presented: bytes) -> Principal:
+        # Compare with every key, without stopping at a match, so timing says nothing.
+        matched = False
+        for key in self._api_keys:
+            matched |= hmac.compare_digest(presented, key)
+        if not matched:
+            raise AuthError("unknown API key")
+        return PRODUCER
+
+    def _verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is None:
+            known = self._verify_signature(token)
+            if len(self._verified) >= TOKEN_CACHE_SIZE:
+                self._verified.clear()
+            self._verified[token] = known
+        exp, nbf, subject = known
+        now = self._clock().timestamp()
+        if exp + LEEWAY_SECONDS <= now:
+            raise AuthError("token expired")
+        if nbf is not None and nbf - LEEWAY_SECONDS > now:
+            raise AuthError("token not valid yet")
+        return Principal("user", subject)
+
+    def _verify_signature(self, token: str) -> tuple[float, float | None, str | None]:
+        """(exp, nbf, sub) of a token whose signature and claims are well-formed."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise AuthError("malformed token") from None
+        algorithm = header.get("alg")
+        key = self._keys.get(algorithm) if isinstance(algorithm, str) else None
+        if key is None:
+            raise AuthError(f"token algorithm {str(algorithm)[:16]!r} is not accepted")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                # Time claims are checked below against our clock, not the library's.
+                options={
+                    "require": ["exp"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "verify_aud": self._audience is not None,
+                    "verify_iss": self._issuer is not None,
+                },
+            )
+        except jwt.InvalidSignatureError:
+            raise AuthError("token signature does not verify") from None
+        except jwt.MissingRequiredClaimError as error:
+            raise AuthError(f"token lacks the {error.claim!r} claim") from None
+        except jwt.PyJWTError as error:
+            raise AuthError(f"invalid token: {error}") from None
+        exp, nbf = claims.get("exp"), claims.get("nbf")
+        if not _is_number(exp):
+            raise AuthError("token 'exp' is not a number")
+        if nbf is not None and not _is_number(nbf):
+            raise AuthError("token 'nbf' is not a number")
+        subject = claims.get("sub")
+        if subject is not None and (not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT_LENGTH):
+            raise AuthError(f"token 'sub' must be a string of 1 to {MAX_SUBJECT_LENGTH} characters")
+        return float(exp), (float(nbf) if nbf is not None else None), subject
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
