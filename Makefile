@@ -25,8 +25,7 @@ demo: setup
 	$(BIN)/eventlake demo
 
 test: setup
-	bash .ci/s3-server.sh
-	$(BIN)/pytest
+	export "$$(bash .ci/s3-server.sh)" && $(BIN)/pytest
 
 test-fast: setup
 	$(BIN)/pytest -m unit
