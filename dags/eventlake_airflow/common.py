@@ -1,0 +1,215 @@
+"""What every eventlake task shares: Spark submission, retries, timeouts, failure records."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.sdk import Asset
+
+log = logging.getLogger("eventlake.airflow")
+
+# The gold tables, one build task each. A plain list on purpose: the registry
+# (eventlake.gold.tables.GOLD_TABLES) imports pyspark, too heavy for DAG parsing;
+# tests/dags/test_dag_integrity.py holds the two equal.
+GOLD_TABLES: tuple[str, ...] = (
+    "daily_active_users", "daily_kpis", "content_engagement", "qoe_summary",
+    "search_performance", "track_hourly", "track_daily", "user_activity_daily",
+    "event_metrics_daily", "event_metrics_weekly", "channel_performance",
+    "recommendation_performance", "recording_activity", "monetization_funnel",
+    "metric_rollups_daily", "metric_rollups_weekly", "top_tracks_daily",
+)
+
+# The spark-submit entry points: beside dags/ in a checkout, elsewhere when deployed.
+JOBS_DIR = Path(os.environ.get("EVENTLAKE_JOBS_DIR") or Path(__file__).resolve().parents[2] / "jobs")
+
+START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+SPARK_CONN_ID = "spark_default"
+TASK_FAILURES_TABLE = "_state/task_failures"  # eventlake.maintenance.tables.TASK_FAILURES
+
+
+def schedule_from_env(variable: str, default: str) -> str | None:
+    """A DAG's schedule: cron or preset from the environment; "none" for manual runs only."""
+    value = os.environ.get(variable, "").strip() or default
+    return None if value.lower() == "none" else value
+
+
+def gold_asset(table: str) -> Asset:
+    """The Asset a gold table's build task updates; downstream DAGs schedule on it."""
+    return Asset(name=f"gold.{table}", uri=f"eventlake://gold/{table}")
+
+
+def default_args(*, timeout: timedelta) -> dict[str, Any]:
+    return {
+        "owner": "eventlake",
+        # Every job is idempotent, so a retry (or a cleared task) is always safe; Delta
+        # conflicts between concurrent writers are the usual transient failure.
+        "retries": 3,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(minutes=20),
+        "execution_timeout": timeout,
+        "on_failure_callback": record_task_failure,
+    }
+
+
+def job(layer: str, name: str) -> str:
+    return str(JOBS_DIR / layer / f"{name}.py")
+
+
+class LakeSparkSubmitOperator(SparkSubmitOperator):
+    """spark-submit of one eventlake job with the lake's Spark packages and settings.
+
+    Packages and conf come from `eventlake.spark.spark_submit_options` in the worker's
+    environment, where the job itself reads its settings (EVENTLAKE_*), so the command and
+    the job never disagree. `range_flags` names the job's two date-range options: when the
+    run has `from_date`/`to_date` params, they are appended (explicit recompute).
+    `secret_env_params` maps environment variables to run params that must never be
+    rendered, logged or put on a command line (the raw user id of an erasure).
+    """
+
+    def __init__(
+        self,
+        *,
+        range_flags: tuple[str, str] | None = None,
+        secret_env_params: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("conn_id", SPARK_CONN_ID)
+        kwargs.setdefault("name", f"eventlake-{kwargs['task_id']}")
+        super().__init__(**kwargs)
+        self.range_flags = range_flags
+        self.secret_env_params = secret_env_params or {}
+
+    def execute(self, context: Any) -> None:
+        from eventlake.config import Settings
+        from eventlake.spark import spark_submit_options
+
+        options = spark_submit_options(Settings.from_env())
+        self.packages = self.packages or str(options["packages"])
+        self.conf = {**dict(options["conf"]), **(self.conf or {})}
+        params = context["params"]
+        self.application_args = list(self.application_args or [])
+        if self.range_flags:
+            self.application_args += range_arguments(
+                params.get("from_date"), params.get("to_date"), self.range_flags
+            )
+        if self.secret_env_params:
+            from airflow.sdk.log import mask_secret
+
+            secrets = {}
+            for variable, param in self.secret_env_params.items():
+                value = params.get(param)
+                if not value:
+                    raise AirflowFailException(f"the run's conf has no {param!r}")
+                mask_secret(value)  # any log line that would contain it shows *** instead
+                secrets[variable] = value
+            # Set after template rendering: never stored with the rendered task fields.
+            self.env_vars = {**(self.env_vars or {}), **secrets}
+        super().execute(context)
+
+
+def range_arguments(
+    from_date: str | None, to_date: str | None, flags: tuple[str, str]
+) -> list[str]:
+    """The job arguments of an explicit date range, or none for an incremental run."""
+    if not from_date and not to_date:
+        return []
+    if not (from_date and to_date):
+        raise AirflowFailException("give both from_date and to_date, or neither")
+    try:
+        start, end = date.fromisoformat(from_date), date.fromisoformat(to_date)
+    except ValueError:
+        raise AirflowFailException(f"from_date/to_date must be YYYY-MM-DD: {from_date!r}, {to_date!r}") from None
+    if start > end:
+        raise AirflowFailException(f"from_date {start} is after to_date {end}")
+    return [flags[0], start.isoformat(), flags[1], end.isoformat()]
+
+
+def record_task_failure(context: Any) -> None:
+    """Failure callback: one structured log line and a row in the lake's _state/task_failures.
+
+    Runs once a task has failed for good (after its retries). The row lets an operator (or a
+    query, a dashboard) see what failed, when and why without opening Airflow's logs.
+    """
+    ti = context["ti"]
+    exception = context.get("exception")
+    record = {
+        "dag_id": ti.dag_id,
+        "task_id": ti.task_id,
+        "run_id": ti.run_id,
+        "try_number": int(ti.try_number or 0),
+        "logical_date": str(context.get("logical_date") or ""),
+        "failed_at": datetime.now(UTC),  # the callback is the edge: its clock is the record's
+        "error_type": type(exception).__name__ if exception else "",
+        "error": (str(exception) if exception else "")[:2000],
+        "log_url": getattr(ti, "log_url", None) or "",
+    }
+    log.error("eventlake task failed %s", json.dumps(record, default=str, sort_keys=True))
+    try:
+        append_task_failure(record)
+    except Exception:  # the failure is already logged; a lake outage must not hide it
+        log.exception("could not record the task failure in %s", TASK_FAILURES_TABLE)
+
+
+def append_task_failure(record: dict[str, Any]) -> None:
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    from eventlake.config import Settings
+
+    settings = Settings.from_env()
+    uri = f"{settings.lake_root}/{TASK_FAILURES_TABLE}"
+    storage_options = None
+    if settings.is_s3:
+        uri = "s3://" + uri.split("://", 1)[1]
+        storage_options = {"AWS_REGION": settings.aws_region, "AWS_S3_ALLOW_UNSAFE_RENAME": "true"}
+        if settings.s3_endpoint:
+            storage_options["AWS_ENDPOINT_URL"] = settings.s3_endpoint
+            storage_options["AWS_ALLOW_HTTP"] = str(settings.s3_endpoint.startswith("http://")).lower()
+        if settings.aws_access_key_id and settings.aws_secret_access_key:
+            storage_options["AWS_ACCESS_KEY_ID"] = settings.aws_access_key_id
+            storage_options["AWS_SECRET_ACCESS_KEY"] = settings.aws_secret_access_key
+    schema = pa.schema([
+        ("dag_id", pa.string()), ("task_id", pa.string()), ("run_id", pa.string()),
+        ("try_number", pa.int64()), ("logical_date", pa.string()),
+        ("failed_at", pa.timestamp("us", tz="UTC")), ("error_type", pa.string()),
+        ("error", pa.string()), ("log_url", pa.string()),
+    ])
+    write_deltalake(uri, pa.Table.from_pylist([record], schema=schema), mode="append",
+                    storage_options=storage_options)
+
+
+RUN_ID = ["--run-id", "{{ run_id }}"]
+
+
+def gold_build_tasks(*, range_aware: bool = True):
+    """The `build_gold` task group: one build task per gold table, run in parallel."""
+    from airflow.sdk import TaskGroup
+
+    with TaskGroup("build_gold", tooltip="One task per gold table, in parallel") as group:
+        for table in GOLD_TABLES:
+            LakeSparkSubmitOperator(
+                task_id=table,
+                application=job("gold", "build_gold"),
+                application_args=[*RUN_ID, "--table", table],
+                range_flags=("--from-date", "--to-date") if range_aware else None,
+                outlets=[gold_asset(table)],
+                doc_md=f"""
+Brings `gold.{table}` up to date with silver: reads silver's change data feed since this
+table's watermark (new events, late events, GDPR deletes), recomputes exactly the periods
+they touched (or the run's `from_date`/`to_date`), and replaces them in one Delta commit.
+Reads `silver.events`; writes `gold/{table}` and its watermark in `_state/watermarks`.
+Updates the Asset `eventlake://gold/{table}`.
+
+**On failure:** the table keeps its previous, consistent state (the watermark moves only
+after the commit). Fix the cause and clear the task.
+""",
+            )
+    return group

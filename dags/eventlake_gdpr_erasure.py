@@ -1,0 +1,88 @@
+"""eventlake_gdpr_erasure: erase one user from the lake on request (GDPR right to erasure)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import DAG, Param
+from eventlake_airflow.common import (
+    RUN_ID,
+    START_DATE,
+    LakeSparkSubmitOperator,
+    default_args,
+    gold_build_tasks,
+    job,
+)
+
+with DAG(
+    dag_id="eventlake_gdpr_erasure",
+    description="Delete one user's events from bronze, quarantine and silver; gold follows; audited.",
+    schedule=None,  # manual trigger (or the API), one run per erasure request
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=6),
+    default_args=default_args(timeout=timedelta(hours=1)),
+    params={
+        "user_id": Param(
+            type="string", minLength=1, maxLength=64, title="Raw user id",
+            description="The user's raw id (the token's sub). Never logged, never stored: "
+            "the lake and the audit keep only its pseudonymous key.",
+        ),
+        "request_id": Param(
+            "", type="string", maxLength=128, title="Erasure request id",
+            description="Your ticket / DSAR reference for the audit record; empty: this run's id.",
+        ),
+    },
+    tags=["eventlake", "gdpr"],
+    doc_md="""
+### eventlake GDPR erasure
+
+Trigger with conf `{"user_id": "<raw id>", "request_id": "<ticket>"}` (source 004 §8.4).
+
+1. **erase_user_rows** deletes the user's rows: raw lines in `bronze.events` and
+   `silver.events_quarantine` (those whose JSON `user_id` is the id), and `silver.events`
+   rows with `user_key = sha256(user_id + salt)`. It writes the audit row to
+   `_audit/erasures`: request id, time, pseudonymous key, rows removed per table. Never the
+   raw id: it reaches the job through an environment variable, is masked in every log, and
+   is absent from Delta commits.
+2. **build_gold.*** rebuild the gold periods the deleted silver rows touched (gold reads
+   silver's change data feed), so gold equals a recomputation without the user.
+3. **check_gold_quality** re-checks gold.
+
+Deleted rows leave the storage physically at the next VACUUM past its window
+(`eventlake_maintenance`, 7 days by default): within the 30-day GDPR deadline.
+Landing files older than the user's erasure still hold the raw lines until landing
+retention removes them (see docs/airflow.md).
+
+**On failure:** rerun the same request (clear the task): the erasure is idempotent and
+the audit row is rewritten with the same counts. Restrict who can view this DAG's runs:
+the run's conf shows the raw id.
+""",
+) as dag:
+    erase = LakeSparkSubmitOperator(
+        task_id="erase_user_rows",
+        application=job("maintenance", "erase_user"),
+        application_args=["--request-id", "{{ params.request_id or run_id }}"],
+        secret_env_params={"EVENTLAKE_ERASE_USER_ID": "user_id"},
+        doc_md="""
+Deletes the user's rows from `bronze.events`, `silver.events_quarantine` (raw lines) and
+`silver.events` (pseudonymous key) and writes the audit row to `_audit/erasures`. The raw
+id comes from the run's conf through the environment (`EVENTLAKE_ERASE_USER_ID`).
+
+**On failure:** clear the task; a rerun finishes the deletes and rewrites the audit row.
+""",
+    )
+    build_gold = gold_build_tasks(range_aware=False)
+    check_gold = LakeSparkSubmitOperator(
+        task_id="check_gold_quality",
+        application=job("gold", "validate_gold"),
+        application_args=RUN_ID,
+        doc_md="""
+Runs the gold expectation suites after the rebuild and writes `_quality/results`.
+
+**On failure:** see Data Docs (`_quality/docs`); the erasure itself is done and audited.
+""",
+    )
+
+    erase >> build_gold >> check_gold

@@ -1,0 +1,109 @@
+"""Retention (source 004 §8.3): landing and bronze 90 days, silver 1 year, gold kept.
+
+A partition is removed when its date is older than `as_of - days`; the partition of
+`as_of - days` itself is kept. `as_of` comes from the caller (the DAG's logical date), never
+from a clock, so a rerun for the same day removes exactly the same partitions.
+
+Deletes are tagged `eventlake-retention` in the Delta commit metadata: the gold job must not
+treat them as late changes (gold is kept when silver ages out; see docs/airflow.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from eventlake.errors import UserError
+from eventlake.lake import Lake, Table
+from eventlake.maintenance.tables import commit_metadata, hadoop_fs, list_children
+
+RETENTION_COMMIT_TAG = "eventlake-retention"
+_LANDING_PARTITION = re.compile(r"^event_date=(\d{4}-\d{2}-\d{2})$")
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    landing_days: int = 90
+    bronze_days: int = 90
+    # Quarantine holds raw lines, like bronze, so it ages out with bronze, not with silver.
+    quarantine_days: int = 90
+    silver_days: int = 365
+
+    def __post_init__(self) -> None:
+        for name, days in asdict(self).items():
+            if days < 1:
+                raise UserError(f"retention {name}={days}: keep at least one day")
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    as_of: date
+    landing_partitions_removed: tuple[str, ...]
+    rows_removed: dict[str, int]
+
+    def as_dict(self) -> dict:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "landing_partitions_removed": list(self.landing_partitions_removed),
+            "rows_removed": dict(self.rows_removed),
+        }
+
+
+def cutoff(as_of: date, days: int) -> date:
+    """The oldest date that is kept."""
+    return as_of - timedelta(days=days)
+
+
+def expire_delta_partitions(
+    spark: SparkSession, table: Table, partition_column: str, keep_from: date, tag: str
+) -> int:
+    """Delete every row whose partition date is before `keep_from`; returns the rows removed."""
+    from delta.tables import DeltaTable
+
+    if not DeltaTable.isDeltaTable(spark, table.path):
+        return 0
+    old = F.col(partition_column) < F.lit(keep_from)
+    removed = spark.read.format("delta").load(table.path).where(old).count()
+    if removed:
+        # A predicate on the partition column only: Delta drops whole files, no rewrite.
+        with commit_metadata(spark, tag):
+            DeltaTable.forPath(spark, table.path).delete(old)
+    return removed
+
+
+def expire_landing_partitions(spark: SparkSession, landing_root: str, keep_from: date) -> list[str]:
+    """Remove `event_date=D` folders of landing older than `keep_from`; returns their names."""
+    fs, _ = hadoop_fs(spark, landing_root)
+    removed = []
+    for name in list_children(spark, landing_root):
+        match = _LANDING_PARTITION.match(name)
+        if match and date.fromisoformat(match.group(1)) < keep_from:
+            _, partition = hadoop_fs(spark, f"{landing_root}/{name}")
+            fs.delete(partition, True)
+            removed.append(name)
+    return removed
+
+
+def apply_retention(
+    spark: SparkSession, lake: Lake, as_of: date, policy: RetentionPolicy = RetentionPolicy()
+) -> RetentionResult:
+    tag = f"{RETENTION_COMMIT_TAG} as_of={as_of.isoformat()}"
+    rows = {
+        lake.bronze_events.name: expire_delta_partitions(
+            spark, lake.bronze_events, "ingest_date", cutoff(as_of, policy.bronze_days), tag
+        ),
+        lake.silver_quarantine.name: expire_delta_partitions(
+            spark, lake.silver_quarantine, "ingest_date", cutoff(as_of, policy.quarantine_days), tag
+        ),
+        lake.silver_events.name: expire_delta_partitions(
+            spark, lake.silver_events, "event_date", cutoff(as_of, policy.silver_days), tag
+        ),
+    }
+    landing = expire_landing_partitions(
+        spark, lake.landing_events, cutoff(as_of, policy.landing_days)
+    )
+    return RetentionResult(as_of, tuple(landing), rows)

@@ -1,0 +1,87 @@
+"""Which Delta tables maintenance looks after, and small helpers shared by its jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from pyspark.sql import SparkSession
+
+from eventlake.lake import Lake, Table
+
+# Where the erasure audit lives (kept for good: 004 §8.3 asks for audit logs to outlive data).
+ERASURE_AUDIT = "_audit/erasures"
+# Where the Airflow failure callback records failed tasks (see docs/airflow.md).
+TASK_FAILURES = "_state/task_failures"
+
+# Delta writes this into each commit's `userMetadata`, so a commit made by maintenance can be
+# told apart from pipeline writes (gold skips retention deletes; erasure counts its own rows).
+COMMIT_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+
+
+@dataclass(frozen=True)
+class MaintainedTable:
+    table: Table
+    partition_column: str | None
+    # Columns the readers filter by, beyond the partition column: OPTIMIZE clusters files on
+    # them (Z-order) so those reads skip most files. Empty: plain bin-packing compaction.
+    zorder_by: tuple[str, ...] = ()
+
+
+def lake_tables(spark: SparkSession, lake: Lake) -> list[MaintainedTable]:
+    """Every existing Delta table of the lake that maintenance compacts and vacuums."""
+    from delta.tables import DeltaTable
+
+    candidates = [
+        MaintainedTable(lake.bronze_events, "ingest_date"),
+        MaintainedTable(lake.silver_quarantine, "ingest_date"),
+        # Gold jobs read silver by event_date (the partition) and event_name; erasure and the
+        # per-user gold tables look rows up by user_key.
+        MaintainedTable(lake.silver_events, "event_date", ("event_name", "user_key")),
+    ]
+    candidates += [
+        MaintainedTable(lake.gold(name), None) for name in list_children(spark, lake.path("gold"))
+    ]
+    candidates += [
+        MaintainedTable(Table(name, lake.path(rel)), None)
+        for name, rel in (
+            ("ops.watermarks", "_state/watermarks"),
+            ("ops.job_runs", "_state/job_runs"),
+            ("ops.task_failures", TASK_FAILURES),
+            ("ops.quality_results", "_quality/results"),
+            ("audit.erasures", ERASURE_AUDIT),
+        )
+    ]
+    return [t for t in candidates if DeltaTable.isDeltaTable(spark, t.table.path)]
+
+
+def hadoop_fs(spark: SparkSession, path: str):
+    """The Hadoop FileSystem of a path (local or s3a), and the path as a Hadoop Path."""
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hadoop_path
+
+
+def list_children(spark: SparkSession, path: str) -> list[str]:
+    """Names of the directories directly under `path` (empty when it does not exist)."""
+    fs, hadoop_path = hadoop_fs(spark, path)
+    if not fs.exists(hadoop_path):
+        return []
+    return sorted(
+        status.getPath().getName() for status in fs.listStatus(hadoop_path) if status.isDirectory()
+    )
+
+
+@contextmanager
+def commit_metadata(spark: SparkSession, text: str) -> Iterator[None]:
+    """Tag the Delta commits made inside the block with `text` (their `userMetadata`)."""
+    previous = spark.conf.get(COMMIT_METADATA_CONF, None)
+    spark.conf.set(COMMIT_METADATA_CONF, text)
+    try:
+        yield
+    finally:
+        if previous is None:
+            spark.conf.unset(COMMIT_METADATA_CONF)
+        else:
+            spark.conf.set(COMMIT_METADATA_CONF, previous)

@@ -1,0 +1,192 @@
+"""The DAGs as Airflow's dag processor sees them: imports, structure, and operator promises."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.airflow
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+DAG_FILES = sorted(p.stem for p in DAGS.glob("*.py"))
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    # Airflow puts the dags folder on sys.path for the DAG files; do the same.
+    sys.path.insert(0, str(DAGS))
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+
+        yield DagBag(dag_folder=str(DAGS), safe_mode=False)
+    finally:
+        sys.path.remove(str(DAGS))
+
+
+def test_every_dag_file_imports_without_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert sorted(dagbag.dags) == ["eventlake_gdpr_erasure", "eventlake_maintenance",
+                                   "eventlake_pipeline"]
+
+
+def test_dag_id_is_the_file_name(dagbag):
+    assert {dag.dag_id: Path(dag.fileloc).stem for dag in dagbag.dags.values()} == {
+        name: name for name in DAG_FILES
+    }
+
+
+def test_no_cycles(dagbag):
+    for dag in dagbag.dags.values():
+        assert sorted(_kahn(dag)) == sorted(dag.task_ids)
+
+
+def _kahn(dag) -> list[str]:
+    indegree = {t.task_id: len(t.upstream_task_ids) for t in dag.tasks}
+    ready = [tid for tid, n in indegree.items() if n == 0]
+    order = []
+    while ready:
+        tid = ready.pop()
+        order.append(tid)
+        for child in dag.get_task(tid).downstream_task_ids:
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+    assert len(order) == len(dag.tasks), f"{dag.dag_id} has a cycle"
+    return order
+
+
+def test_every_task_retries_with_backoff_has_a_timeout_and_a_failure_callback(dagbag):
+    for dag in dagbag.dags.values():
+        for task in dag.tasks:
+            where = f"{dag.dag_id}.{task.task_id}"
+            assert task.retries >= 1, where
+            assert task.retry_exponential_backoff, where
+            assert task.execution_timeout is not None, where
+            assert task.on_failure_callback, where
+
+
+def test_every_dag_and_task_is_documented(dagbag):
+    for dag in dagbag.dags.values():
+        assert dag.doc_md and "failure" in dag.doc_md.lower(), dag.dag_id
+        for task in dag.tasks:
+            assert task.doc_md and "**On failure:**" in task.doc_md, f"{dag.dag_id}.{task.task_id}"
+
+
+def test_pipeline_runs_one_at_a_time_without_catchup(dagbag):
+    dag = dagbag.dags["eventlake_pipeline"]
+    assert dag.max_active_runs == 1
+    assert dag.catchup is False
+    assert set(dag.params) == {"from_date", "to_date"}
+
+
+def test_pipeline_order_and_gold_tasks(dagbag):
+    from eventlake.gold.tables import CONTRACT_TABLES, GOLD_TABLES
+
+    dag = dagbag.dags["eventlake_pipeline"]
+    gold = {t.task_id.removeprefix("build_gold.") for t in dag.tasks
+            if t.task_id.startswith("build_gold.")}
+    assert gold == set(GOLD_TABLES)
+    assert set(CONTRACT_TABLES) <= gold
+    chain = ["ingest_landing_to_bronze", "check_bronze_quality", "clean_bronze_to_silver",
+             "check_silver_quality"]
+    for upstream, downstream in zip(chain, chain[1:]):
+        assert dag.get_task(downstream).upstream_task_ids == {upstream}
+    for table in GOLD_TABLES:
+        task = dag.get_task(f"build_gold.{table}")
+        assert task.upstream_task_ids == {"check_silver_quality"}
+        assert task.downstream_task_ids == {"check_gold_quality"}
+        assert task.application_args == ["--run-id", "{{ run_id }}", "--table", table]
+        assert [a.uri for a in task.outlets] == [f"eventlake://gold/{table}"]
+    assert dag.get_task("register_catalog_tables").upstream_task_ids == {"check_gold_quality"}
+
+
+def test_every_spark_task_submits_an_existing_job(dagbag):
+    root = DAGS.parent
+    for dag in dagbag.dags.values():
+        for task in dag.tasks:
+            assert task._conn_id == "spark_default"
+            assert Path(task.application).parent.parent == root / "jobs"
+            assert Path(task.application).is_file(), task.application
+
+
+def test_the_erasure_takes_the_user_id_from_conf_and_never_puts_it_on_the_command_line(dagbag):
+    dag = dagbag.dags["eventlake_gdpr_erasure"]
+    assert dag.timetable.can_be_scheduled is False  # manual trigger only
+    erase = dag.get_task("erase_user_rows")
+    assert erase.secret_env_params == {"EVENTLAKE_ERASE_USER_ID": "user_id"}
+    assert "user_id" not in " ".join(erase.application_args)
+    assert not erase.env_vars
+    spec = dag.params.get_param("user_id").schema
+    assert spec["type"] == "string" and spec["minLength"] == 1
+
+
+def test_dag_files_do_not_import_spark():
+    import subprocess
+
+    code = (
+        f"import sys; sys.path.insert(0, {str(DAGS)!r})\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"DagBag(dag_folder={str(DAGS)!r}, safe_mode=False)\n"
+        "assert 'pyspark' not in sys.modules, 'a DAG file imported pyspark'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+@pytest.mark.unit
+def test_date_range_arguments():
+    sys.path.insert(0, str(DAGS))
+    try:
+        from airflow.sdk.exceptions import AirflowFailException
+        from eventlake_airflow.common import range_arguments
+    finally:
+        sys.path.remove(str(DAGS))
+    flags = ("--from-date", "--to-date")
+    assert range_arguments(None, None, flags) == []
+    assert range_arguments("2024-01-02", "2024-01-05", flags) == [
+        "--from-date", "2024-01-02", "--to-date", "2024-01-05"]
+    for bad in (("2024-01-05", "2024-01-02"), ("2024-01-05", None), ("yesterday", "2024-01-02")):
+        with pytest.raises(AirflowFailException):
+            range_arguments(*bad, flags)
+
+
+@pytest.mark.unit
+def test_failure_callback_records_what_failed_and_why_in_the_lake(tmp_path, monkeypatch, caplog):
+    from types import SimpleNamespace
+
+    from deltalake import DeltaTable
+
+    sys.path.insert(0, str(DAGS))
+    try:
+        from eventlake_airflow.common import record_task_failure
+    finally:
+        sys.path.remove(str(DAGS))
+    monkeypatch.setenv("EVENTLAKE_LAKE_URI", str(tmp_path / "lake"))
+    # The context Airflow hands an on_failure_callback: the task instance and the exception.
+    ti = SimpleNamespace(dag_id="eventlake_pipeline", task_id="clean_bronze_to_silver",
+                         run_id="scheduled__2026-11-03T10:00:00+00:00", try_number=4,
+                         log_url="http://127.0.0.1:8080/log")
+    context = {"ti": ti, "exception": RuntimeError("Cannot execute: spark-submit ... Error code is: 3."),
+               "logical_date": "2026-11-03T10:00:00+00:00"}
+
+    with caplog.at_level("ERROR", logger="eventlake.airflow"):
+        record_task_failure(context)
+        record_task_failure(context | {"exception": None})
+
+    rows = DeltaTable(str(tmp_path / "lake" / "_state" / "task_failures")).to_pyarrow_table().to_pylist()
+    for row in rows:
+        assert row.pop("failed_at") is not None
+    rows.sort(key=lambda row: row["error_type"], reverse=True)  # Delta keeps no order
+    assert rows == [
+        {"dag_id": "eventlake_pipeline", "task_id": "clean_bronze_to_silver",
+         "run_id": "scheduled__2026-11-03T10:00:00+00:00", "try_number": 4,
+         "logical_date": "2026-11-03T10:00:00+00:00", "error_type": "RuntimeError",
+         "error": "Cannot execute: spark-submit ... Error code is: 3.",
+         "log_url": "http://127.0.0.1:8080/log"},
+        {"dag_id": "eventlake_pipeline", "task_id": "clean_bronze_to_silver",
+         "run_id": "scheduled__2026-11-03T10:00:00+00:00", "try_number": 4,
+         "logical_date": "2026-11-03T10:00:00+00:00", "error_type": "", "error": "",
+         "log_url": "http://127.0.0.1:8080/log"},
+    ]
+    assert "eventlake task failed" in caplog.text and "clean_bronze_to_silver" in caplog.text

@@ -1,0 +1,220 @@
+"""Retention, erasure, compaction and VACUUM on small real Delta tables."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from eventlake.maintenance.compaction import optimize_tables, vacuum_tables
+from eventlake.maintenance.erasure import erase_user
+from eventlake.maintenance.retention import RetentionPolicy, apply_retention
+from eventlake.maintenance.tables import ERASURE_AUDIT
+from eventlake.privacy import pseudonymous_key
+from eventlake.schemas import BRONZE_EVENTS, SILVER_EVENTS, SILVER_QUARANTINE
+
+pytestmark = pytest.mark.unit
+
+
+def assertDataFrameEqual(actual, expected) -> None:
+    """Same columns, types and rows (any order).
+
+    pyspark.testing.assertDataFrameEqual imports pyspark.pandas, which fails with pandas 3
+    in this environment (STACK_NOTES), so compare the collected rows directly.
+    """
+    assert [(f.name, f.dataType) for f in actual.schema.fields] == [
+        (f.name, f.dataType) for f in expected.schema.fields
+    ]
+    key = lambda row: repr(row)  # noqa: E731 - rows of mixed None/values sort by repr
+    assert sorted(actual.collect(), key=key) == sorted(expected.collect(), key=key)
+
+INGESTED = datetime(2024, 4, 10, 1, 0)
+
+
+def bronze_row(raw: str, line: int, ingest_date: date) -> tuple:
+    return (raw, "landing/events/f.jsonl.gz", line, INGESTED, ingest_date)
+
+
+def silver_row(event_id: str, user_key: str | None, event_date: date) -> tuple:
+    values = {name: None for name in SILVER_EVENTS.fieldNames()}
+    ts = datetime(event_date.year, event_date.month, event_date.day, 12, 0)
+    values.update(
+        event_id=event_id, event_name="playback.started", event_domain="playback",
+        event_timestamp=ts, event_date=event_date, event_hour=ts, user_key=user_key,
+        session_id="s-" + event_id, schema_version=1, properties="{}",
+    )
+    return tuple(values[name] for name in SILVER_EVENTS.fieldNames())
+
+
+def write(spark, rows, schema, path, partition):
+    spark.createDataFrame(rows, schema).write.format("delta").partitionBy(partition).mode(
+        "append").save(path)
+
+
+def read(spark, path):
+    return spark.read.format("delta").load(path)
+
+
+def envelope(event_id: str, user_id: str | None) -> str:
+    return json.dumps({"event_id": event_id, "event_name": "playback.started",
+                       "session_id": "s", "user_id": user_id})
+
+
+# --- retention -------------------------------------------------------------------------
+
+
+def test_retention_removes_exactly_the_partitions_past_their_limit(spark, lake):
+    as_of = date(2024, 4, 10)  # bronze keeps from 2024-01-11, silver from 2023-04-11
+    bronze = [bronze_row(envelope(f"e{i}", "u"), i, d) for i, d in enumerate(
+        [date(2024, 1, 1), date(2024, 1, 10), date(2024, 1, 11), date(2024, 4, 10)])]
+    write(spark, bronze, BRONZE_EVENTS, lake.bronze_events.path, "ingest_date")
+    quarantine = [("not json", "f", 1, "MALFORMED_JSON", "d", None, None, INGESTED, d)
+                  for d in (date(2024, 1, 10), date(2024, 1, 11))]
+    write(spark, quarantine, SILVER_QUARANTINE, lake.silver_quarantine.path, "ingest_date")
+    silver = [silver_row(f"s{i}", "k", d) for i, d in enumerate(
+        [date(2023, 4, 10), date(2023, 4, 11), date(2024, 4, 9)])]
+    write(spark, silver, SILVER_EVENTS, lake.silver_events.path, "event_date")
+    landing = Path(lake.landing_events)
+    for day in ("2024-01-10", "2024-01-11", "2024-04-10"):
+        hour = landing / f"event_date={day}" / "event_hour=00"
+        hour.mkdir(parents=True)
+        (hour / "part.jsonl").write_text("{}\n")
+
+    result = apply_retention(spark, lake, as_of, RetentionPolicy())
+
+    assert result.as_dict() == {
+        "as_of": "2024-04-10",
+        "landing_partitions_removed": ["event_date=2024-01-10"],
+        "rows_removed": {"bronze.events": 2, "silver.events_quarantine": 1, "silver.events": 1},
+    }
+    assertDataFrameEqual(read(spark, lake.bronze_events.path),
+                         spark.createDataFrame(bronze[2:], BRONZE_EVENTS))
+    assertDataFrameEqual(read(spark, lake.silver_quarantine.path),
+                         spark.createDataFrame(quarantine[1:], SILVER_QUARANTINE))
+    assertDataFrameEqual(read(spark, lake.silver_events.path),
+                         spark.createDataFrame(silver[1:], SILVER_EVENTS))
+    assert sorted(p.name for p in landing.iterdir()) == [
+        "event_date=2024-01-11", "event_date=2024-04-10"]
+
+    again = apply_retention(spark, lake, as_of, RetentionPolicy())
+    assert again.rows_removed == {"bronze.events": 0, "silver.events_quarantine": 0,
+                                  "silver.events": 0}
+    assert again.landing_partitions_removed == ()
+
+
+def test_retention_limits_are_configurable(spark, lake):
+    rows = [bronze_row(envelope("a", "u"), 1, date(2024, 4, 1)),
+            bronze_row(envelope("b", "u"), 2, date(2024, 4, 5))]
+    write(spark, rows, BRONZE_EVENTS, lake.bronze_events.path, "ingest_date")
+    result = apply_retention(spark, lake, date(2024, 4, 10), RetentionPolicy(bronze_days=5))
+    assert result.rows_removed["bronze.events"] == 1
+    assertDataFrameEqual(read(spark, lake.bronze_events.path),
+                         spark.createDataFrame(rows[1:], BRONZE_EVENTS))
+
+
+# --- erasure ---------------------------------------------------------------------------
+
+
+def test_erasure_removes_exactly_the_users_rows_and_audits_without_the_raw_id(
+    spark, settings, lake
+):
+    victim, other = "user-erase-me-7", "user-keep-8"
+    day = date(2024, 4, 10)
+    bronze = [
+        bronze_row(envelope("e1", victim), 1, day),
+        bronze_row(envelope("e2", other), 2, day),
+        bronze_row('{"event_id": "e3", "user_id": "' + victim + '", broken', 3, day),
+        bronze_row(envelope("e4", None), 4, day),
+    ]
+    write(spark, bronze, BRONZE_EVENTS, lake.bronze_events.path, "ingest_date")
+    quarantine = [
+        (bronze[2][0], "f", 3, "MALFORMED_JSON", "d", None, None, INGESTED, day),
+        (envelope("e5", other), "f", 5, "UNKNOWN_EVENT_NAME", "d", "e5", "x.y", INGESTED, day),
+    ]
+    write(spark, quarantine, SILVER_QUARANTINE, lake.silver_quarantine.path, "ingest_date")
+    victim_key = pseudonymous_key(victim, settings.pseudonym_salt)
+    other_key = pseudonymous_key(other, settings.pseudonym_salt)
+    silver = [silver_row("e1", victim_key, day), silver_row("e2", other_key, day),
+              silver_row("e4", None, day), silver_row("e6", victim_key, date(2024, 4, 9))]
+    write(spark, silver, SILVER_EVENTS, lake.silver_events.path, "event_date")
+    erased_at = datetime(2024, 4, 11, 9, 30, tzinfo=UTC)
+
+    result = erase_user(spark, settings, victim, request_id="req-1", erased_at=erased_at)
+
+    assert result.user_key == victim_key
+    assert result.rows_removed == {"bronze.events": 2, "silver.events_quarantine": 1,
+                                   "silver.events": 2}
+    assertDataFrameEqual(read(spark, lake.bronze_events.path),
+                         spark.createDataFrame([bronze[1], bronze[3]], BRONZE_EVENTS))
+    assertDataFrameEqual(read(spark, lake.silver_quarantine.path),
+                         spark.createDataFrame(quarantine[1:], SILVER_QUARANTINE))
+    assertDataFrameEqual(read(spark, lake.silver_events.path),
+                         spark.createDataFrame([silver[1], silver[2]], SILVER_EVENTS))
+    expected_audit = spark.createDataFrame(
+        [("req-1", datetime(2024, 4, 11, 9, 30), victim_key, result.rows_removed)],
+        "request_id STRING, erased_at TIMESTAMP, user_key STRING, rows_removed MAP<STRING,BIGINT>",
+    )
+    assertDataFrameEqual(read(spark, lake.path(ERASURE_AUDIT)), expected_audit)
+
+    # A rerun of the same request (a retry) removes nothing more and keeps the audit as is.
+    again = erase_user(spark, settings, victim, request_id="req-1", erased_at=erased_at)
+    assert again.rows_removed == result.rows_removed
+    assertDataFrameEqual(read(spark, lake.path(ERASURE_AUDIT)), expected_audit)
+
+    # The raw id is in no commit, audit or table file that remains readable in the lake's
+    # logs (deleted rows stay in old data files until VACUUM).
+    for log_file in Path(lake.root).rglob("_delta_log/*.json"):
+        assert victim not in log_file.read_text(), log_file
+
+
+def test_erasure_refuses_a_missing_id(spark, settings):
+    from eventlake.errors import UserError
+
+    with pytest.raises(UserError, match="no user id"):
+        erase_user(spark, settings, "  ", request_id="r", erased_at=datetime(2024, 1, 1))
+
+
+# --- compaction and vacuum -------------------------------------------------------------
+
+
+def data_files(path: str) -> set[str]:
+    return {str(p) for p in Path(path).rglob("*.parquet") if "_delta_log" not in p.parts}
+
+
+def test_optimize_compacts_and_vacuum_removes_the_replaced_files(spark, lake):
+    day = date(2024, 4, 10)
+    rows = [silver_row(f"e{i}", f"k{i % 3}", day) for i in range(6)]
+    for row in rows:  # one small file per append
+        write(spark, [row], SILVER_EVENTS, lake.silver_events.path, "event_date")
+    gold = lake.gold("daily_kpis").path
+    for i in range(3):
+        spark.createDataFrame([(day, i)], "event_date DATE, dau INT").write.format("delta").mode(
+            "append").save(gold)
+    before = data_files(lake.silver_events.path)
+    assert len(before) == 6
+
+    results = optimize_tables(spark, lake, as_of=day, recent_days=7)
+
+    by_table = {r.table: r for r in results}
+    assert set(by_table) == {"silver.events", "gold.daily_kpis"}
+    assert by_table["silver.events"].zorder_by == ("event_name", "user_key")
+    assert by_table["silver.events"].partition_filter == "event_date >= '2024-04-03'"
+    assert (by_table["silver.events"].files_removed, by_table["silver.events"].files_added) == (6, 1)
+    assert (by_table["gold.daily_kpis"].files_removed, by_table["gold.daily_kpis"].files_added) == (3, 1)
+    assertDataFrameEqual(read(spark, lake.silver_events.path),
+                         spark.createDataFrame(rows, SILVER_EVENTS))
+
+    assert vacuum_tables(spark, lake, retain_hours=0) == ["silver.events", "gold.daily_kpis"]
+    after = data_files(lake.silver_events.path)
+    assert len(after) == 1 and not (after & before)
+    assertDataFrameEqual(read(spark, lake.silver_events.path),
+                         spark.createDataFrame(rows, SILVER_EVENTS))
+
+
+def test_optimize_rejects_an_unknown_table(spark, lake):
+    from eventlake.errors import UserError
+
+    with pytest.raises(UserError, match="no such lake table: gold.nope"):
+        optimize_tables(spark, lake, only={"gold.nope"})
