@@ -1,0 +1,380 @@
+"""What each suite validates: DataFrames built from the lake and the run's reconciled counts.
+
+A suite's `data:` key names one of the builders below. A builder returns the DataFrame GX
+validates, or a `Skip` that says why there is nothing to validate (and whether that deserves
+a warning). Builders only read; they never write to the lake.
+
+Scope: the rows a run produced (bronze: the lines it appended; silver: the rows that came
+from the bronze lines it read), the run's counts, and whole-table checks that stay cheap
+(silver event_id uniqueness reads one column; gold tables are small aggregates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from eventlake.config import Settings
+from eventlake.lake import Lake
+from eventlake.state import ChangeWindow, delta_table_exists, read_changes
+
+# Optional catalog dimensions for 004 §11.1's referential check: Delta tables a catalog or
+# EPG export writes into the lake. When a table is absent, its check is skipped with a note.
+CATALOG_DIMENSIONS = {
+    "content": ("reference/content_catalog", "content_id"),
+    "channel": ("reference/channel_catalog", "channel_id"),
+}
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Nothing to validate for a suite, and why. `warn`: record it as a warning result."""
+
+    reason: str
+    warn: bool = False
+
+
+@dataclass
+class BatchContext:
+    spark: SparkSession
+    settings: Settings
+    lake: Lake
+    run_id: str
+    run_summary: Mapping[str, Any] | None
+    as_of: datetime | None
+    table: str  # the suite's `table:` (e.g. gold.daily_kpis)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def delta(self, path: str) -> DataFrame | None:
+        if not delta_table_exists(self.spark, path):
+            return None
+        return self.spark.read.format("delta").load(path)
+
+
+Builder = Callable[[BatchContext], "DataFrame | Skip"]
+
+
+def _summary_value(ctx: BatchContext, *keys: str) -> Mapping[str, Any] | None:
+    """The run summary, if it has every key the builder needs."""
+    summary = ctx.run_summary
+    if summary is None or any(key not in summary for key in keys):
+        return None
+    return summary
+
+
+def _no_summary(ctx: BatchContext, kind: str) -> Skip:
+    return Skip(
+        f"no {kind} run summary for run {ctx.run_id} in the run log: per-run checks skipped",
+        warn=True,
+    )
+
+
+# --- bronze ---------------------------------------------------------------------------
+
+
+def bronze_run_rows(ctx: BatchContext) -> DataFrame | Skip:
+    """The lines the run appended: every row sharing the run's `ingested_at`.
+
+    All rows of one bronze run carry the same `ingested_at`; it is read from the run's last
+    commit (`bronze_version`) through the change data feed, then used as a filter that
+    prunes to one `ingest_date` partition.
+    """
+    if "bronze_rows" in ctx.cache:
+        return ctx.cache["bronze_rows"]
+    summary = _summary_value(ctx, "files_ingested", "bronze_version")
+    if summary is None:
+        result: DataFrame | Skip = _no_summary(ctx, "bronze")
+    elif not summary["files_ingested"] or summary["bronze_version"] is None:
+        result = Skip("this run ingested no new landing file")
+    else:
+        version = int(summary["bronze_version"])
+        path = ctx.lake.bronze_events.path
+        first = (
+            read_changes(ctx.spark, path, ChangeWindow(version - 1, version), inserts_only=True)
+            .select("ingested_at").limit(1).collect()
+        )
+        if not first:
+            result = Skip(f"bronze version {version} holds no appended row", warn=True)
+        else:
+            ingested_at = first[0][0]
+            result = (
+                ctx.delta(path)
+                .where(F.col("ingest_date") == F.lit(ingested_at.date()))
+                .where(F.col("ingested_at") == F.lit(ingested_at))
+            )
+    ctx.cache["bronze_rows"] = result
+    return result
+
+
+def is_json_object(raw: str = "raw"):
+    """True when the line parses as a JSON object (json_object_keys is null otherwise)."""
+    return F.json_object_keys(F.col(raw)).isNotNull()
+
+
+def bronze_run_metrics(ctx: BatchContext) -> DataFrame | Skip:
+    summary = _summary_value(ctx, "files_ingested", "lines_ingested")
+    if summary is None:
+        return _no_summary(ctx, "bronze")
+    rows = bronze_run_rows(ctx)
+    if isinstance(rows, Skip):
+        found, failures = 0, 0
+    else:
+        counted = rows.agg(
+            F.count(F.lit(1)).alias("found"),
+            F.sum(F.when(is_json_object(), 0).otherwise(1)).alias("failures"),
+        ).first()
+        found, failures = int(counted["found"]), int(counted["failures"] or 0)
+    return ctx.spark.createDataFrame(
+        [(
+            int(summary.get("files_found") or 0),
+            int(summary["files_ingested"]),
+            int(summary["lines_ingested"]),
+            found,
+            failures,
+            failures / found if found else 0.0,
+        )],
+        "files_found LONG, files_ingested LONG, lines_ingested LONG, rows_found LONG, "
+        "parse_failures LONG, parse_failure_share DOUBLE",
+    )
+
+
+# --- silver ---------------------------------------------------------------------------
+
+SILVER_RUN_KEYS = ("lines_read", "silver_rows", "quarantined", "consent_dropped", "duplicates")
+
+
+def silver_run_rows(ctx: BatchContext) -> DataFrame | Skip:
+    """Silver rows that came from the bronze lines this run read.
+
+    The run reports the bronze versions it read, (after, up_to]; the files of those versions
+    identify its rows in silver (`source_file`), and their `ingested_at` range lets Delta skip
+    every older data file. Without versions, the run's event-date window is used instead
+    (a superset: older rows of the same dates are validated too).
+    """
+    if "silver_rows" in ctx.cache:
+        return ctx.cache["silver_rows"]
+    summary = _summary_value(ctx, *SILVER_RUN_KEYS)
+    silver = ctx.delta(ctx.lake.silver_events.path)
+    if summary is None:
+        result: DataFrame | Skip = _no_summary(ctx, "silver")
+    elif not summary["silver_rows"]:
+        result = Skip("this run added no silver row")
+    elif silver is None:
+        result = Skip("silver.events does not exist although the run reports rows", warn=True)
+    elif summary.get("bronze_versions"):
+        after, up_to = summary["bronze_versions"]
+        window = ChangeWindow(None if after is None else int(after), int(up_to))
+        files = (
+            read_changes(ctx.spark, ctx.lake.bronze_events.path, window, inserts_only=True)
+            .groupBy("source_file")
+            .agg(F.min("ingested_at").alias("first"), F.max("ingested_at").alias("last"))
+            .collect()
+        )
+        if not files:
+            result = Skip("the bronze versions the run read hold no line", warn=True)
+        else:
+            first = min(row["first"] for row in files)
+            last = max(row["last"] for row in files)
+            sources = ctx.spark.createDataFrame([(row["source_file"],) for row in files], "source_file STRING")
+            result = (
+                silver.where(F.col("ingested_at").between(F.lit(first), F.lit(last)))
+                .join(F.broadcast(sources), "source_file", "left_semi")
+            )
+    elif summary.get("min_event_date") and summary.get("max_event_date"):
+        result = silver.where(
+            F.col("event_date").between(
+                F.lit(summary["min_event_date"]).cast("date"),
+                F.lit(summary["max_event_date"]).cast("date"),
+            )
+        )
+    else:
+        result = Skip("the run summary names neither bronze versions nor event dates", warn=True)
+    ctx.cache["silver_rows"] = result
+    return result
+
+
+def silver_run_metrics(ctx: BatchContext) -> DataFrame | Skip:
+    summary = _summary_value(ctx, *SILVER_RUN_KEYS)
+    if summary is None:
+        return _no_summary(ctx, "silver")
+    rows = silver_run_rows(ctx)
+    if isinstance(rows, Skip):
+        found = 0 if not summary["silver_rows"] else None
+    else:
+        found = rows.count() if summary.get("bronze_versions") else None
+    lines_read = int(summary["lines_read"])
+    quarantined = int(summary["quarantined"])
+    reconciles = summary.get("reconciles")
+    return ctx.spark.createDataFrame(
+        [(
+            lines_read,
+            int(summary["silver_rows"]),
+            quarantined,
+            int(summary["consent_dropped"]),
+            int(summary["duplicates"]),
+            True if reconciles is None else bool(reconciles),
+            quarantined / lines_read if lines_read else 0.0,
+            found,
+        )],
+        "lines_read LONG, silver_rows LONG, quarantined LONG, consent_dropped LONG, "
+        "duplicates LONG, reconciles BOOLEAN, quarantine_share DOUBLE, rows_found LONG",
+    )
+
+
+def silver_event_ids(ctx: BatchContext) -> DataFrame | Skip:
+    silver = ctx.delta(ctx.lake.silver_events.path)
+    if silver is None:
+        return Skip("silver.events does not exist yet", warn=True)
+    return silver.select("event_id")
+
+
+def run_parameters(run_summary: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Expectation parameters taken from a silver run summary (its event-date window)."""
+    if not run_summary:
+        return {}
+    params = {}
+    for key in ("min_event_date", "max_event_date"):
+        if run_summary.get(key):
+            params[f"run_{key}"] = date.fromisoformat(str(run_summary[key])[:10])
+    return params
+
+
+# --- gold -----------------------------------------------------------------------------
+
+
+def _gold_table(ctx: BatchContext) -> DataFrame | Skip:
+    name = ctx.table.split(".", 1)[1]
+    table = ctx.delta(ctx.lake.gold(name).path)
+    if table is None:
+        return Skip(f"{ctx.table} does not exist yet", warn=True)
+    return table
+
+
+def gold_table(ctx: BatchContext) -> DataFrame | Skip:
+    return _gold_table(ctx)
+
+
+def _run_dates(ctx: BatchContext):
+    summary = ctx.run_summary or {}
+    if summary.get("min_event_date") and summary.get("max_event_date"):
+        return (
+            F.lit(str(summary["min_event_date"])[:10]).cast("date"),
+            F.lit(str(summary["max_event_date"])[:10]).cast("date"),
+        )
+    return None
+
+
+def daily_users_check(ctx: BatchContext) -> DataFrame | Skip:
+    """The gold table with `silver_distinct_users`: distinct user_keys silver holds that day.
+
+    With a silver run summary only the run's event dates get the comparison (a cheap, pruned
+    read of silver); other rows carry null and the pair expectation ignores them.
+    """
+    table = _gold_table(ctx)
+    if isinstance(table, Skip):
+        return table
+    silver = ctx.delta(ctx.lake.silver_events.path)
+    if silver is None:
+        return table.withColumn("silver_distinct_users", F.lit(None).cast("long"))
+    dates = _run_dates(ctx)
+    if dates is not None:
+        silver = silver.where(F.col("event_date").between(*dates))
+    users = silver.groupBy("event_date").agg(
+        F.countDistinct("user_key").cast("long").alias("silver_distinct_users")
+    )
+    return table.join(users, "event_date", "left")
+
+
+def volume(ctx: BatchContext) -> DataFrame | Skip:
+    """Events of the newest day against the same weekday one week earlier."""
+    daily = ctx.delta(ctx.lake.gold("event_metrics_daily").path)
+    if daily is not None:
+        per_day = daily.groupBy("event_date").agg(F.sum("events").alias("events"))
+    else:
+        silver = ctx.delta(ctx.lake.silver_events.path)
+        if silver is None:
+            return Skip("neither gold.event_metrics_daily nor silver.events exists", warn=True)
+        per_day = silver.groupBy("event_date").agg(F.count(F.lit(1)).alias("events"))
+    newest = per_day.agg(F.max("event_date")).first()[0]
+    if newest is None:
+        return Skip("no events yet: volume anomaly check skipped")
+    baseline_day = newest - timedelta(days=7)
+    counts = {
+        row["event_date"]: int(row["events"])
+        for row in per_day.where(F.col("event_date").isin(newest, baseline_day)).collect()
+    }
+    baseline = counts.get(baseline_day, 0)
+    if baseline == 0:
+        return Skip(f"no events on {baseline_day} (a week before {newest}): volume check skipped")
+    current = counts.get(newest, 0)
+    return ctx.spark.createDataFrame(
+        [(newest, current, baseline_day, baseline, current / baseline - 1.0)],
+        "event_date DATE, events LONG, baseline_date DATE, baseline_events LONG, change DOUBLE",
+    )
+
+
+def freshness(ctx: BatchContext) -> DataFrame | Skip:
+    """Age in hours of the newest silver event at the run's logical time (`as_of`)."""
+    if ctx.as_of is None:
+        return Skip("no logical time given (--as-of): freshness check skipped")
+    silver = ctx.delta(ctx.lake.silver_events.path)
+    if silver is None:
+        return Skip("silver.events does not exist yet", warn=True)
+    # The newest partition first (from the Delta log), then its newest timestamp.
+    newest_date = silver.agg(F.max("event_date")).first()[0]
+    if newest_date is None:
+        return Skip("silver.events is empty: freshness check skipped", warn=True)
+    newest = silver.where(F.col("event_date") == F.lit(newest_date)).agg(F.max("event_timestamp")).first()[0]
+    as_of = ctx.as_of
+    if as_of.tzinfo is not None:  # the lake's timestamps are naive UTC
+        as_of = as_of.astimezone(timezone.utc).replace(tzinfo=None)
+    age_hours = (as_of - newest).total_seconds() / 3600.0
+    return ctx.spark.createDataFrame(
+        [(newest, as_of, age_hours)], "newest_event TIMESTAMP, as_of TIMESTAMP, age_hours DOUBLE"
+    )
+
+
+def referential(ctx: BatchContext) -> DataFrame | Skip:
+    """Distinct content/channel ids of the run's silver rows, and whether the catalog knows them."""
+    configured = {
+        kind: (ctx.delta(ctx.lake.path(relative)), column)
+        for kind, (relative, column) in CATALOG_DIMENSIONS.items()
+    }
+    configured = {kind: v for kind, v in configured.items() if v[0] is not None}
+    if not configured:
+        paths = " or ".join(relative for relative, _ in CATALOG_DIMENSIONS.values())
+        return Skip(f"no catalog dimension configured ({paths}): referential check skipped")
+    rows = silver_run_rows(ctx)
+    if isinstance(rows, Skip):
+        return Skip(f"referential check skipped: {rows.reason}", rows.warn)
+    checked = None
+    for kind, (catalog, column) in configured.items():
+        ids = (
+            rows.select(F.get_json_object("properties", f"$.{column}").alias("id"))
+            .where(F.col("id").isNotNull()).distinct()
+        )
+        known = catalog.select(F.col(column).cast("string").alias("id")).distinct().withColumn("known", F.lit(True))
+        part = ids.join(known, "id", "left").select(
+            F.lit(kind).alias("kind"), "id", F.coalesce("known", F.lit(False)).alias("in_catalog")
+        )
+        checked = part if checked is None else checked.unionByName(part)
+    return checked
+
+
+BUILDERS: dict[tuple[str, str], Builder] = {
+    ("bronze", "run_rows"): bronze_run_rows,
+    ("bronze", "run_metrics"): bronze_run_metrics,
+    ("silver", "run_rows"): silver_run_rows,
+    ("silver", "run_metrics"): silver_run_metrics,
+    ("silver", "event_ids"): silver_event_ids,
+    ("gold", "table"): gold_table,
+    ("gold", "daily_users_check"): daily_users_check,
+    ("gold", "volume"): volume,
+    ("gold", "freshness"): freshness,
+    ("gold", "referential"): referential,
+}

@@ -1,0 +1,114 @@
+"""Validation results: what operators read, what the pipeline gates on, what trends query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pyspark.sql import SparkSession
+
+from eventlake.errors import QualityGateFailed
+from eventlake.lake import Lake
+from eventlake.state import delta_table_exists
+
+RESULTS_SCHEMA = (
+    "run_id STRING, validated_at TIMESTAMP, layer STRING, table_name STRING, suite STRING, "
+    "expectation STRING, expectation_type STRING, severity STRING, success BOOLEAN, "
+    "observed_value STRING, details STRING"
+)
+
+
+@dataclass(frozen=True)
+class ExpectationResult:
+    layer: str
+    table: str
+    suite: str
+    expectation: str  # the stable name from expectations/<layer>.yaml
+    expectation_type: str  # the GX expectation class (or "skipped")
+    severity: str  # "critical" | "warning"
+    success: bool
+    observed_value: str | None = None
+    details: str = ""
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.suite}.{self.expectation}"
+
+
+@dataclass
+class QualityReport:
+    layer: str
+    run_id: str
+    results: list[ExpectationResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # checks skipped for a harmless reason
+    docs_index: str | None = None
+
+    @property
+    def critical_failures(self) -> list[ExpectationResult]:
+        return [r for r in self.results if not r.success and r.severity == "critical"]
+
+    @property
+    def warnings(self) -> list[ExpectationResult]:
+        return [r for r in self.results if not r.success and r.severity == "warning"]
+
+    @property
+    def passed(self) -> list[ExpectationResult]:
+        return [r for r in self.results if r.success]
+
+    def raise_for_critical(self) -> None:
+        failed = self.critical_failures
+        if failed:
+            names = ", ".join(
+                f"{r.qualified_name} (observed {r.observed_value})" if r.observed_value else r.qualified_name
+                for r in failed
+            )
+            raise QualityGateFailed(
+                f"{self.layer} quality gate failed for run {self.run_id}: {names}"
+            )
+
+    def summary(self) -> str:
+        """A readable table of every result, failures first, then the counts."""
+        lines = [f"{self.layer} quality, run {self.run_id}"]
+        order = {"critical": 0, "warning": 1}
+        ranked = sorted(self.results, key=lambda r: (r.success, order.get(r.severity, 2), r.suite))
+        width = max((len(r.qualified_name) for r in ranked), default=10)
+        for r in ranked:
+            status = "ok" if r.success else ("FAILED" if r.severity == "critical" else "WARN")
+            observed = "" if r.observed_value is None else f"  observed {r.observed_value}"
+            lines.append(f"  {status:<6} {r.severity:<8} {r.qualified_name:<{width}}{observed}")
+            if not r.success and r.expectation_type == "skipped":
+                lines.append(f"         {r.details}")
+        for note in self.notes:
+            lines.append(f"  note   {note}")
+        lines.append(
+            f"  {len(self.results)} expectations: {len(self.passed)} passed, "
+            f"{len(self.warnings)} warnings, {len(self.critical_failures)} critical failures"
+        )
+        if self.docs_index:
+            lines.append(f"  data docs: {self.docs_index}")
+        return "\n".join(lines)
+
+
+def write_results(
+    spark: SparkSession, lake: Lake, report: QualityReport, validated_at: datetime
+) -> None:
+    """Store the report's results in `_quality/results`, replacing an earlier validation of
+    the same run and layer (re-running a validation is idempotent)."""
+    rows = [
+        (
+            report.run_id, validated_at, r.layer, r.table, r.suite, r.expectation,
+            r.expectation_type, r.severity, r.success, r.observed_value, r.details,
+        )
+        for r in report.results
+    ]
+    frame = spark.createDataFrame(rows, RESULTS_SCHEMA)
+    path = lake.quality_results.path
+    if not delta_table_exists(spark, path):
+        frame.write.format("delta").mode("append").save(path)
+        return
+    run_id = report.run_id.replace("'", "''")
+    (
+        frame.write.format("delta").mode("overwrite")
+        .option("replaceWhere", f"run_id = '{run_id}' AND layer = '{report.layer}'")
+        .save(path)
+    )

@@ -1,0 +1,160 @@
+"""`validate_layer`: run a layer's suites, record the results, rebuild Data Docs."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from eventlake.config import Settings
+from eventlake.lake import Lake
+from eventlake.quality.batches import BUILDERS, BatchContext, Skip, run_parameters
+from eventlake.quality.engine import local_docs_dir, publish_docs, workspace
+from eventlake.quality.report import ExpectationResult, QualityReport, write_results
+from eventlake.quality.suites import LayerSuites, SuiteDefinitionError, SuiteSpec, load_layer
+from eventlake.state import delta_table_exists
+
+log = logging.getLogger(__name__)
+
+
+def base_parameters(settings: Settings, suites: LayerSuites) -> dict[str, Any]:
+    """Parameters every suite may use: YAML defaults, Settings thresholds, shared rules."""
+    from eventlake.privacy import EMAIL_PATTERN, PHONE_PATTERN
+    from eventlake.taxonomy import load_taxonomy
+
+    return dict(suites.parameters) | {
+        "quarantine_warn_share": settings.quarantine_warn_share,
+        "quarantine_fail_share": settings.quarantine_fail_share,
+        # A line that is not JSON is quarantined in silver: the same budget applies in bronze.
+        "parse_failure_warn_share": settings.quarantine_warn_share,
+        "parse_failure_fail_share": settings.quarantine_fail_share,
+        "taxonomy_event_names": sorted(load_taxonomy().names),
+        "email_pattern": EMAIL_PATTERN,
+        "phone_pattern": PHONE_PATTERN,
+    }
+
+
+def validate_layer(
+    spark: SparkSession,
+    settings: Settings,
+    layer: str,
+    *,
+    run_id: str,
+    run_summary: Mapping[str, Any] | None = None,
+    as_of: datetime | None = None,
+    validated_at: datetime | None = None,
+    suites_dir: Path | None = None,
+) -> QualityReport:
+    """Validate what a run produced in one layer; append the results; rebuild Data Docs.
+
+    `run_summary` is the run's reconciled counts (`BronzeRun.as_dict()` for bronze,
+    `SilverRun.as_dict()` for silver and for gold, whose checks use the silver run's event
+    dates). Without it, per-run suites are skipped and recorded as warnings. `as_of` is the
+    run's logical time, for freshness; without it freshness is skipped with a note.
+    Critical failures do not raise here: call `report.raise_for_critical()`.
+    """
+    lake = Lake.from_settings(settings)
+    definitions = load_layer(layer, suites_dir)
+    parameters = base_parameters(settings, definitions) | run_parameters(
+        run_summary if layer != "bronze" else None
+    )
+    docs_dir = local_docs_dir(settings, lake.quality_docs)
+    gx_workspace = workspace(docs_dir)
+    report = QualityReport(layer, run_id)
+    cache: dict[str, Any] = {}
+    for suite in definitions.suites:
+        builder = BUILDERS.get((layer, suite.data))
+        if builder is None:
+            raise SuiteDefinitionError(f"{suite.name}: unknown data {suite.data!r} for {layer}")
+        context = BatchContext(spark, settings, lake, run_id, run_summary, as_of, suite.table, cache)
+        frame = builder(context)
+        if isinstance(frame, Skip):
+            _record_skip(report, suite, frame)
+            continue
+        runnable = [e for e in suite.expectations if e.parameters <= parameters.keys()]
+        for missing in (e for e in suite.expectations if e not in runnable):
+            absent = ", ".join(sorted(missing.parameters - parameters.keys()))
+            report.results.append(_skipped(suite, missing.name, f"no value for {absent}"))
+        if runnable:
+            report.results.extend(gx_workspace.validate(suite, runnable, frame, parameters, run_id))
+    gx_workspace.build_docs()
+    report.docs_index = publish_docs(settings, docs_dir, lake.quality_docs)
+    write_results(spark, lake, report, validated_at or datetime.now(timezone.utc).replace(tzinfo=None))
+    log.info(
+        "%s quality for run %s: %d expectations, %d warnings, %d critical failures",
+        layer, run_id, len(report.results), len(report.warnings), len(report.critical_failures),
+    )
+    return report
+
+
+def _skipped(suite: SuiteSpec, expectation: str, reason: str) -> ExpectationResult:
+    return ExpectationResult(
+        layer=suite.layer, table=suite.table, suite=suite.name, expectation=expectation,
+        expectation_type="skipped", severity="warning", success=False, details=reason,
+    )
+
+
+def _record_skip(report: QualityReport, suite: SuiteSpec, skip: Skip) -> None:
+    if skip.warn:
+        report.results.append(_skipped(suite, "skipped", skip.reason))
+    else:
+        report.notes.append(f"{suite.name}: {skip.reason}")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    job: str
+    recorded_at: datetime
+    summary: dict[str, Any]
+
+
+def read_run_record(spark: SparkSession, settings: Settings, run_id: str | None, job: str) -> RunRecord | None:
+    """A job's entry in the run log (`_state/job_runs`): the given run, or the newest one."""
+    path = Lake.from_settings(settings).run_log.path
+    if not delta_table_exists(spark, path):
+        return None
+    runs = spark.read.format("delta").load(path).where(F.col("job") == job)
+    if run_id is not None:
+        runs = runs.where(F.col("run_id") == run_id)
+    row = runs.orderBy(F.col("recorded_at").desc()).limit(1).first()
+    if row is None:
+        return None
+    return RunRecord(row["run_id"], row["job"], row["recorded_at"], json.loads(row["summary"]))
+
+
+# The run log entry each layer's per-run checks read: gold checks use the silver run's dates.
+RUN_LOG_JOB = {"bronze": "bronze", "silver": "silver", "gold": "silver"}
+
+
+def validate_from_run_log(
+    spark: SparkSession,
+    settings: Settings,
+    layer: str,
+    *,
+    run_id: str | None,
+    as_of: datetime | None = None,
+) -> QualityReport:
+    """Validate a run recorded in the run log (the newest one when no run_id is given).
+
+    Used by `eventlake quality` and the jobs/*/validate_*.py entry points. Without an
+    explicit `as_of`, the run log's `recorded_at` is the logical time (freshness).
+    """
+    record = read_run_record(spark, settings, run_id, RUN_LOG_JOB[layer])
+    if run_id is None:
+        run_id = record.run_id if record else "adhoc"
+    return validate_layer(
+        spark,
+        settings,
+        layer,
+        run_id=run_id,
+        run_summary=record.summary if record else None,
+        as_of=as_of or (record.recorded_at if record else None),
+    )

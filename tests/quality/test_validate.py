@@ -1,0 +1,213 @@
+"""The suites with real Great Expectations on real Delta tables in a temporary lake."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from pyspark.testing import assertDataFrameEqual
+
+from eventlake.errors import QualityGateFailed
+from eventlake.quality import validate_layer
+from eventlake.quality.suites import load_layer
+from eventlake.schemas import SILVER_EVENTS
+
+from .tables import (
+    DAY,
+    clean_gold_rows,
+    silver_event,
+    write,
+    write_bronze,
+    write_gold,
+    write_silver_run,
+)
+
+pytestmark = pytest.mark.unit
+
+AS_OF = datetime(2024, 3, 12, 6, 0)
+
+
+def outcomes(report) -> dict[str, tuple[str, bool]]:
+    return {r.qualified_name: (r.severity, r.success) for r in report.results}
+
+
+def failed(report) -> dict[str, str]:
+    return {r.qualified_name: r.severity for r in report.results if not r.success}
+
+
+def all_expectations(layer: str) -> set[str]:
+    return {f"{s.name}.{e.name}" for s in load_layer(layer).suites for e in s.expectations}
+
+
+# --- bronze ---------------------------------------------------------------------------
+
+
+def test_bronze_passes_on_clean_lines(spark, settings, lake):
+    summary = write_bronze(spark, lake, ['{"event_id": "a"}', '{"event_id": "b"}', '{"event_id": "c"}'])
+
+    report = validate_layer(spark, settings, "bronze", run_id="r1", run_summary=summary)
+
+    assert failed(report) == {}
+    assert set(outcomes(report)) == all_expectations("bronze")
+    by_name = {r.qualified_name: r for r in report.results}
+    assert by_name["bronze.run.parse_failure_share_below_fail"].observed_value == "0"
+    assert by_name["bronze.run_rows.raw_not_null"].observed_value == "0 of 3 rows unexpected"
+    report.raise_for_critical()  # nothing to raise
+
+
+def test_bronze_fails_when_most_lines_are_not_json(spark, settings, lake):
+    summary = write_bronze(spark, lake, ['{"event_id": "a"}', "not json", '["an", "array"]'])
+
+    report = validate_layer(spark, settings, "bronze", run_id="r2", run_summary=summary)
+
+    assert failed(report) == {
+        "bronze.run.parse_failure_share_below_warn": "warning",
+        "bronze.run.parse_failure_share_below_fail": "critical",
+    }
+    share = {r.qualified_name: r.observed_value for r in report.results}
+    assert share["bronze.run.parse_failure_share_below_fail"] == "0.666667"
+    with pytest.raises(QualityGateFailed, match=r"bronze\.run\.parse_failure_share_below_fail"):
+        report.raise_for_critical()
+
+
+# --- silver ---------------------------------------------------------------------------
+
+
+def test_silver_passes_on_clean_rows_and_records_results(spark, settings, lake):
+    summary = write_silver_run(spark, lake, [silver_event(n) for n in range(1, 5)])
+
+    report = validate_layer(spark, settings, "silver", run_id="r1", run_summary=summary)
+
+    assert failed(report) == {}
+    assert set(outcomes(report)) == all_expectations("silver")
+    stored = spark.read.format("delta").load(lake.quality_results.path)
+    assertDataFrameEqual(
+        stored.select("run_id", "layer", "table_name", "suite", "expectation", "success"),
+        [
+            ("r1", "silver", "silver.events", name.rsplit(".", 1)[0], name.rsplit(".", 1)[1], True)
+            for name in all_expectations("silver")
+        ],
+    )
+    assert (Path(lake.quality_docs) / "index.html").is_file()
+
+
+def test_silver_names_each_broken_expectation(spark, settings, lake):
+    events = [
+        silver_event(1),
+        silver_event(2, event_id="e1"),  # a duplicate event_id
+        silver_event(3, properties=json.dumps({"query_text": "call me at jane.doe@example.com"})),
+        silver_event(4, user_key="user-4"),  # a raw id where a pseudonymous key belongs
+        silver_event(5, market="de"),
+    ]
+    # 1 quarantined line of 20 read (14 dropped for consent): 5 % only warns.
+    summary = write_silver_run(spark, lake, events, quarantined=1)
+    summary |= {"lines_read": 20, "consent_dropped": 14}
+
+    report = validate_layer(spark, settings, "silver", run_id="r3", run_summary=summary)
+
+    assert failed(report) == {
+        "silver.run_rows.event_id_unique": "critical",
+        "silver.event_ids.event_id_unique_in_table": "critical",
+        "silver.run_rows.no_email_in_properties": "critical",
+        "silver.run_rows.user_key_is_sha256_hex": "critical",
+        "silver.run_rows.market_is_two_upper_case_letters": "warning",
+        "silver.run.quarantine_share_below_warn": "warning",
+    }
+    with pytest.raises(QualityGateFailed) as raised:
+        report.raise_for_critical()
+    message = str(raised.value)
+    assert "\n" not in message
+    for name in ("event_id_unique", "no_email_in_properties", "user_key_is_sha256_hex"):
+        assert name in message
+    assert "market_is_two_upper_case_letters" not in message  # warnings never stop the run
+
+
+def test_silver_quarantine_share_and_reconciliation_fail(spark, settings, lake):
+    summary = write_silver_run(spark, lake, [silver_event(1)], quarantined=3)
+    summary |= {"duplicates": 1, "reconciles": False}  # 4 lines read, 1 + 3 + 0 + 1 counted
+
+    report = validate_layer(spark, settings, "silver", run_id="r4", run_summary=summary)
+
+    assert failed(report) == {
+        "silver.run.run_reconciles": "critical",
+        "silver.run.quarantine_share_below_warn": "warning",
+        "silver.run.quarantine_share_below_fail": "critical",
+    }
+    observed = {r.qualified_name: r.observed_value for r in report.results}
+    assert observed["silver.run.quarantine_share_below_fail"] == "0.75"
+
+
+def test_missing_run_summary_is_a_warning_not_a_crash(spark, settings, lake):
+    write(spark, [silver_event(1)], SILVER_EVENTS, lake.silver_events.path, "event_date")
+
+    report = validate_layer(spark, settings, "silver", run_id="r5", run_summary=None)
+
+    assert failed(report) == {
+        "silver.run_rows.skipped": "warning",
+        "silver.run.skipped": "warning",
+    }
+    assert outcomes(report)["silver.event_ids.event_id_unique_in_table"] == ("critical", True)
+    report.raise_for_critical()  # only warnings: the run goes on
+
+
+# --- gold -----------------------------------------------------------------------------
+
+
+def _silver_for_gold(spark, lake, users: int) -> dict:
+    events = [silver_event(n) for n in range(1, users + 1)]
+    return write_silver_run(spark, lake, events)
+
+
+def test_gold_passes_on_consistent_tables(spark, settings, lake):
+    summary = _silver_for_gold(spark, lake, users=3)
+    write_gold(spark, lake, clean_gold_rows(users=3))
+
+    report = validate_layer(spark, settings, "gold", run_id="r1", run_summary=summary, as_of=AS_OF)
+
+    assert failed(report) == {}
+    expected = all_expectations("gold") - {
+        "gold.referential.content_ids_in_catalog", "gold.referential.channel_ids_in_catalog",
+    }
+    assert set(outcomes(report)) == expected
+    assert any("no catalog dimension configured" in note for note in report.notes)
+    observed = {r.qualified_name: r.observed_value for r in report.results}
+    assert observed["gold.volume.volume_change_within_50_percent"] == "0"
+    assert observed["gold.freshness.newest_event_age_hours"] == "19.9992"  # 10:00:03 → 06:00 next day
+
+
+def test_gold_negative_count_fails_and_volume_drop_warns(spark, settings, lake):
+    summary = _silver_for_gold(spark, lake, users=3)
+    rows = clean_gold_rows(users=3, newest_day_events=10)  # 90 % fewer events than a week before
+    rows["daily_kpis"] = [(DAY, -1, 4, 0.0, 0.5)]
+    rows["daily_active_users"] = [(DAY, "US", "tizen", 5, 3, 9)]  # 5 active > 3 users in silver
+    write_gold(spark, lake, rows)
+    write(spark, [("c0",)], "content_id STRING", lake.path("reference/content_catalog"))
+
+    report = validate_layer(spark, settings, "gold", run_id="r2", run_summary=summary, as_of=AS_OF)
+
+    assert failed(report) == {
+        "gold.daily_kpis.dau_non_negative": "critical",
+        "gold.daily_active_users.active_users_within_silver_users": "critical",
+        "gold.volume.volume_change_within_50_percent": "warning",
+        "gold.referential.content_ids_in_catalog": "warning",  # c1 is not in the catalog
+    }
+    observed = {r.qualified_name: r.observed_value for r in report.results}
+    assert observed["gold.volume.volume_change_within_50_percent"] == "-0.9"
+    assert observed["gold.daily_kpis.dau_non_negative"] == "-1"
+    assert observed["gold.referential.content_ids_in_catalog"] == "1"
+    with pytest.raises(QualityGateFailed, match="dau_non_negative"):
+        report.raise_for_critical()
+
+
+def test_results_keep_one_validation_per_run_and_layer(spark, settings, lake):
+    summary = write_bronze(spark, lake, ['{"event_id": "a"}'])
+    first = validate_layer(spark, settings, "bronze", run_id="r1", run_summary=summary)
+    validate_layer(spark, settings, "bronze", run_id="r1", run_summary=summary)
+
+    stored = spark.read.format("delta").load(lake.quality_results.path)
+    assertDataFrameEqual(
+        stored.select("run_id", "suite", "expectation", "severity", "success"),
+        [("r1", r.suite, r.expectation, r.severity, r.success) for r in first.results],
+    )
