@@ -70,6 +70,8 @@ class Settings:
     # Silver quarantine share thresholds (fractions of a run's lines).
     quarantine_warn_share: float = 0.01
     quarantine_fail_share: float = 0.10
+    # The Great Expectations suites; default: expectations/ of the source checkout.
+    expectations_dir: str | None = None
 
     @property
     def is_s3(self) -> bool:
@@ -175,4 +177,5 @@ class Settings:
             spool_max_bytes=whole("EVENTLAKE_SPOOL_MAX_BYTES", 1024 * 1024 * 1024),
             quarantine_warn_share=number("EVENTLAKE_QUARANTINE_WARN_SHARE", 0.01),
             quarantine_fail_share=number("EVENTLAKE_QUARANTINE_FAIL_SHARE", 0.10),
+            expectations_dir=env.get("EVENTLAKE_EXPECTATIONS_DIR") or None,
         )

@@ -29,7 +29,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     if settings.is_s3:
         raise UserError("the demo runs on the embedded local lake; unset EVENTLAKE_LAKE_URI or point it at a folder")
     from eventlake.generate import generate_traffic
-    from eventlake.gold.show import render_table
+    from eventlake.gold.show import gold_table, read_rows, render
     from eventlake.pipeline import print_layer, run_pipeline
     from eventlake.spark import build_spark_session
 
@@ -42,7 +42,9 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     spark = build_spark_session(settings, "eventlake-demo", catalog=True)
     run_pipeline(spark, settings, run_id=f"demo-{uuid.uuid4().hex[:8]}", on_layer=print_layer)
     print("3/3 gold tables (also: eventlake show gold.<table>, eventlake sql '…')")
-    for table in HEADLINE_TABLES:
-        print()
-        print(render_table(spark, settings, f"gold.{table}", limit=12))
+    for name in HEADLINE_TABLES:
+        table = gold_table(f"gold.{name}")
+        rows, total = read_rows(settings, table, limit=10)
+        print(f"\ngold.{name} — newest first, {len(rows)} of {total} rows")
+        print(render(table, rows))
     return 0

@@ -11,6 +11,7 @@ import argparse
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,9 +29,20 @@ class LayerResult:
 
 
 def run_layer(
-    spark, settings: Settings, layer: str, *, run_id: str, quality: bool = True
+    spark,
+    settings: Settings,
+    layer: str,
+    *,
+    run_id: str,
+    quality: bool = True,
+    silver_summary: dict[str, Any] | None = None,
+    as_of: datetime | None = None,
 ) -> LayerResult:
-    """Run one layer and, unless disabled, its quality suite (raises on a critical failure)."""
+    """Run one layer and, unless disabled, its quality suite (raises on a critical failure).
+
+    The gold suite bounds its checks by the silver run's event dates (`silver_summary`) and
+    measures freshness against the run's logical time (`as_of`); both are optional.
+    """
     if layer == "bronze":
         from eventlake.bronze.ingest import ingest_bronze
 
@@ -49,7 +61,10 @@ def run_layer(
     if quality:
         from eventlake.quality import validate_layer
 
-        report = validate_layer(spark, settings, layer, run_id=run_id, run_summary=summary)
+        checked = silver_summary if layer == "gold" else summary
+        report = validate_layer(
+            spark, settings, layer, run_id=run_id, run_summary=checked, as_of=as_of
+        )
         result.warnings = [str(w) for w in report.warnings]
         report.raise_for_critical()
     return result
@@ -70,11 +85,16 @@ def run_pipeline(
     run_id: str,
     layers: tuple[str, ...] = LAYERS,
     quality: bool = True,
+    as_of: datetime | None = None,
     on_layer: Callable[[LayerResult], None] | None = None,
 ) -> list[LayerResult]:
-    results = []
+    results: list[LayerResult] = []
     for layer in layers:
-        result = run_layer(spark, settings, layer, run_id=run_id, quality=quality)
+        silver = next((r.summary for r in results if r.layer == "silver"), None)
+        result = run_layer(
+            spark, settings, layer, run_id=run_id, quality=quality,
+            silver_summary=silver, as_of=as_of,
+        )
         results.append(result)
         if on_layer:
             on_layer(result)
@@ -94,10 +114,21 @@ def print_layer(result: LayerResult) -> None:
         print(f"{'':>6}  warning: {warning}")
 
 
+def _logical_time(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 time") from None
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-id", help="identifier recorded with every result (default: random)")
     parser.add_argument(
         "--skip-quality", action="store_true", help="do not run the data-quality suites"
+    )
+    parser.add_argument(
+        "--as-of", type=_logical_time, metavar="YYYY-MM-DDTHH:MM",
+        help="the run's logical time (UTC), for the freshness check; without it freshness is skipped",
     )
 
 
@@ -107,7 +138,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     run_id = args.run_id or uuid.uuid4().hex
     spark = build_spark_session(settings, "eventlake-pipeline", catalog=True)
     run_pipeline(
-        spark, settings, run_id=run_id, quality=not args.skip_quality, on_layer=print_layer
+        spark, settings, run_id=run_id, quality=not args.skip_quality, as_of=args.as_of,
+        on_layer=print_layer,
     )
     print(f"pipeline {run_id}: done; lake {settings.lake_root}")
     return 0

@@ -134,6 +134,8 @@ def build_spark_session(
     """
     from pyspark.sql import SparkSession
 
+    # Arrow's timezone handling in pandas-on-Spark (used by pyspark.testing) wants this set.
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     Path(settings.ivy_dir).mkdir(parents=True, exist_ok=True)
     if catalog:
         Path(settings.catalog_root).mkdir(parents=True, exist_ok=True)

@@ -61,6 +61,8 @@ def validate_layer(
     Critical failures do not raise here: call `report.raise_for_critical()`.
     """
     lake = Lake.from_settings(settings)
+    if suites_dir is None and settings.expectations_dir:
+        suites_dir = Path(settings.expectations_dir)
     definitions = load_layer(layer, suites_dir)
     parameters = base_parameters(settings, definitions) | run_parameters(
         run_summary if layer != "bronze" else None

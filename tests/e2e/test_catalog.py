@@ -1,0 +1,62 @@
+"""The Spark catalog: after a run, `spark-sql -e 'SELECT … FROM silver.events'` works."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from eventlake.config import Settings
+from eventlake.generate import generate_traffic
+from eventlake.spark import spark_defaults_text
+
+pytestmark = pytest.mark.e2e
+
+
+def test_tables_are_registered_for_eventlake_sql_and_spark_sql(tmp_path):
+    env = dict(
+        os.environ,
+        EVENTLAKE_LAKE_URI=str(tmp_path / "lakehouse"),
+        EVENTLAKE_CATALOG_DIR=str(tmp_path / "catalog"),
+        EVENTLAKE_SPARK_MASTER="local[2]",
+    )
+    settings = Settings.from_env(env)
+    generated = generate_traffic(settings, events=400, days=1, start_date=date(2026, 11, 1), seed=5, fault_share=0)
+    eventlake = [sys.executable, "-m", "eventlake.cli"]
+    for layer in ("bronze", "silver"):
+        subprocess.run([*eventlake, "run", layer, "--skip-quality"], env=env, check=True,
+                       capture_output=True, timeout=900)
+
+    query = subprocess.run(
+        [*eventlake, "sql", "SELECT count(*) AS n FROM bronze.events"],
+        env=env, check=True, capture_output=True, text=True, timeout=600,
+    )
+    assert f"|{generated.lines}" in query.stdout.replace(" ", "")
+
+    conf_dir = tmp_path / "spark-conf"
+    conf_dir.mkdir()
+    (conf_dir / "spark-defaults.conf").write_text(spark_defaults_text(settings))
+    venv_bin = str(Path(sys.executable).parent)
+    spark_sql = shutil.which("spark-sql", path=venv_bin)
+    result = subprocess.run(
+        [spark_sql, "-S", "-e", "SELECT count(*) FROM silver.events"],
+        env=dict(env, SPARK_CONF_DIR=str(conf_dir), PATH=f"{venv_bin}{os.pathsep}{env['PATH']}"), capture_output=True, text=True, timeout=600,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == str(generated.expected_silver)
+
+
+def test_a_bad_query_is_one_line_and_a_non_zero_exit(tmp_path):
+    env = dict(os.environ, EVENTLAKE_LAKE_URI=str(tmp_path / "lakehouse"),
+               EVENTLAKE_CATALOG_DIR=str(tmp_path / "catalog"), EVENTLAKE_SPARK_MASTER="local[1]")
+    result = subprocess.run([sys.executable, "-m", "eventlake.cli", "sql", "SELEC nonsense"],
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("eventlake sql: query failed:")
+    assert "Traceback" not in result.stderr
