@@ -40,7 +40,7 @@ def test_gold_shorthands_expand_to_named_critical_expectations():
         ("grain_unique", "ExpectCompoundColumnsToBeUnique", "critical", {"column_list": ["event_date", "market"]}),
         ("event_date_not_null", "ExpectColumnValuesToNotBeNull", "critical", {"column": "event_date"}),
         ("market_not_null", "ExpectColumnValuesToNotBeNull", "critical", {"column": "market"}),
-        ("events_non_negative", "ExpectColumnMinToBeBetween", "critical", {"column": "events", "min_value": 0}),
+        ("events_non_negative", "ExpectColumnValuesToBeBetween", "critical", {"column": "events", "min_value": 0}),
         ("rate_in_0_1", "ExpectColumnValuesToBeBetween", "critical", {"column": "rate", "min_value": 0, "max_value": 1}),
     ]
 

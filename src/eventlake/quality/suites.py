@@ -125,12 +125,13 @@ def _shorthand_expectations(raw: Mapping[str, Any]):
             )
     for column in raw.get("non_negative") or []:
         yield ExpectationSpec(
-            f"{column}_non_negative", "ExpectColumnMinToBeBetween", "critical",
+            # Values, not the column minimum: an empty table (no rows yet) must pass.
+            f"{column}_non_negative", "ExpectColumnValuesToBeBetween", "critical",
             {"column": column, "min_value": 0}, "Counts, sums and durations are never negative.",
         )
     for column in raw.get("percentiles") or []:
         yield ExpectationSpec(
-            f"{column}_non_negative", "ExpectColumnMinToBeBetween", "critical",
+            f"{column}_non_negative", "ExpectColumnValuesToBeBetween", "critical",
             {"column": column, "min_value": 0}, "Percentiles of non-negative measures.",
         )
     for column in raw.get("ratios") or []:
