@@ -1,0 +1,325 @@
+"""Bring gold tables up to date with silver, incrementally, one Delta transaction per table.
+
+For each table a watermark consumer `gold.<table>` remembers the silver version it has
+reflected. A run reads silver's change data feed since then (inserts, both images of
+updates, deletes from GDPR erasure), turns the changed `event_date`s into the periods of
+the table they can alter (`GoldTable.affected_periods`), recomputes exactly those periods
+from silver at the run's version, and replaces them with `replaceWhere` in one commit. The
+watermark moves only after that commit, so a run killed in between is simply redone.
+Periods that lost all their silver rows get no rows back, so gold always equals a full
+recomputation from silver.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.utils import AnalysisException
+
+from eventlake.config import Settings
+from eventlake.errors import UserError
+from eventlake.gold.periods import date_predicate, describe
+from eventlake.gold.tables import GOLD_TABLES, GoldTable
+from eventlake.lake import Lake
+from eventlake.state import (
+    WATERMARK_COLUMNS,
+    ChangeWindow,
+    current_version,
+    delta_table_exists,
+    read_changes,
+)
+
+log = logging.getLogger(__name__)
+
+PARALLEL_TABLES = 4
+
+
+@dataclass(frozen=True)
+class GoldTableRun:
+    table: str
+    mode: str  # "full", "incremental", "range" (explicit dates) or "unchanged"
+    periods: tuple[str, ...]  # periods rebuilt, as ranges ("2024-01-01..2024-01-07"); () for full
+    period: str  # "day", "hour" (the hours of those days) or "week" (Mondays)
+    rows_written: int
+    silver_version: int | None  # silver version the table now reflects
+    gold_version: int | None  # the table's Delta version after the run
+
+
+@dataclass(frozen=True)
+class GoldRun:
+    run_id: str
+    tables: tuple[GoldTableRun, ...]
+
+    def table(self, name: str) -> GoldTableRun:
+        return next(t for t in self.tables if t.table == name)
+
+    @property
+    def rows_written(self) -> int:
+        return sum(t.rows_written for t in self.tables)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def consumer_name(table: GoldTable) -> str:
+    return f"gold.{table.name}"
+
+
+def resolve_tables(names: Sequence[str] | None) -> list[GoldTable]:
+    if not names:
+        return list(GOLD_TABLES.values())
+    unknown = [n for n in names if n.removeprefix("gold.") not in GOLD_TABLES]
+    if unknown:
+        raise UserError(
+            f"unknown gold table {', '.join(unknown)}; known: {', '.join(GOLD_TABLES)}"
+        )
+    wanted = {n.removeprefix("gold.") for n in names}
+    return [t for t in GOLD_TABLES.values() if t.name in wanted]
+
+
+def build_gold(
+    spark: SparkSession,
+    settings: Settings,
+    *,
+    tables: list[str] | None = None,
+    from_date: date | None = None,
+    to_date: date | None = None,
+    run_id: str | None = None,
+) -> GoldRun:
+    """Bring the given gold tables (default: all) up to date with silver.
+
+    With `from_date`/`to_date` the periods covering those days are recomputed whatever the
+    watermarks say (a repair); the watermarks are left alone, so pending changes are still
+    picked up by the next incremental run.
+    """
+    lake = Lake.from_settings(settings)
+    run_id = run_id or uuid.uuid4().hex
+    selected = resolve_tables(tables)
+    if from_date and to_date and from_date > to_date:
+        raise UserError(f"--from-date {from_date} is after --to-date {to_date}")
+    silver_path = lake.silver_events.path
+    silver_version = current_version(spark, silver_path)
+    if silver_version is None:
+        log.info("gold: no silver table at %s yet; nothing to build", silver_path)
+        return GoldRun(run_id, tuple(
+            GoldTableRun(t.name, "unchanged", (), t.period, 0, None, None) for t in selected
+        ))
+    builder = _Builder(spark, lake, silver_path, silver_version)
+    explicit = from_date is not None or to_date is not None
+
+    def build_one(table: GoldTable) -> GoldTableRun:
+        if explicit:
+            return builder.rebuild_range(table, from_date, to_date)
+        return builder.bring_up_to_date(table)
+
+    # Tables are independent Delta tables: building a few at once keeps both cores busy
+    # through each table's small jobs and commits.
+    with ThreadPoolExecutor(max_workers=PARALLEL_TABLES, thread_name_prefix="gold") as pool:
+        results = list(pool.map(build_one, selected))
+    if not explicit:
+        moved = {
+            consumer_name(GOLD_TABLES[r.table]): r.silver_version
+            for r in results
+            if r.silver_version is not None and builder.watermarks.get(consumer_name(GOLD_TABLES[r.table])) != r.silver_version
+        }
+        # After every table's own commit; a run killed before this line is redone in full
+        # by the next one, which the replaceWhere writes make harmless.
+        commit_watermarks(spark, lake, moved, silver_path)
+    for result in results:  # the catalog is not safe for concurrent DDL
+        if result.mode != "unchanged" or not spark.catalog.tableExists(f"gold.{result.table}"):
+            register_table(spark, lake, GOLD_TABLES[result.table])
+    run = GoldRun(run_id, tuple(results))
+    for r in run.tables:
+        log.info(
+            "gold.%s: %s %s rows=%d silver_v=%s gold_v=%s",
+            r.table, r.mode, ",".join(r.periods) or "-", r.rows_written,
+            r.silver_version, r.gold_version,
+        )
+    return run
+
+
+class _Builder:
+    """One run's shared reads: the silver snapshot and each change window's changed days."""
+
+    def __init__(self, spark: SparkSession, lake: Lake, silver_path: str, version: int):
+        self.spark, self.lake, self.silver_path, self.version = spark, lake, silver_path, version
+        self._changed: dict[ChangeWindow, set[date] | None] = {}
+        self._bounds: tuple[date, date] | None | bool = False
+        self._lock = threading.Lock()
+        self.watermarks = read_watermarks(spark, lake, "gold.")
+
+    def silver(self) -> DataFrame:
+        return self.spark.read.format("delta").option("versionAsOf", self.version).load(self.silver_path)
+
+    def silver_bounds(self) -> tuple[date, date] | None:
+        with self._lock:
+            if self._bounds is False:
+                row = self.silver().agg(F.min("event_date"), F.max("event_date")).first()
+                self._bounds = None if row[0] is None else (row[0], row[1])
+            return self._bounds  # type: ignore[return-value]
+
+    def changed_days(self, window: ChangeWindow) -> set[date] | None:
+        with self._lock:
+            return self._changed_days(window)
+
+    def _changed_days(self, window: ChangeWindow) -> set[date] | None:
+        """Silver days touched in the window; None when the change feed cannot say."""
+        if window not in self._changed:
+            try:
+                rows = (
+                    read_changes(self.spark, self.silver_path, window, inserts_only=False)
+                    .select("event_date").distinct().collect()
+                )
+                self._changed[window] = {r[0] for r in rows if r[0] is not None}
+            except AnalysisException as error:  # e.g. change feed off or vacuumed
+                log.warning("gold: silver change feed unreadable (%s); full rebuild", error)
+                self._changed[window] = None
+        return self._changed[window]
+
+    def bring_up_to_date(self, table: GoldTable) -> GoldTableRun:
+        gold_path = self.lake.gold(table.name).path
+        window = ChangeWindow(self.watermarks.get(consumer_name(table)), self.version)
+        in_place = delta_table_exists(self.spark, gold_path) and _schema_matches(
+            self.spark, gold_path, table
+        )
+        if in_place and window.is_empty:
+            return GoldTableRun(
+                table.name, "unchanged", (), table.period, 0, window.after_version,
+                current_version(self.spark, gold_path),
+            )
+        changed = None if window.after_version is None or not in_place else self.changed_days(window)
+        if changed is None:
+            result = self._write(table, self.silver(), None)
+        else:
+            bounds = self.silver_bounds()
+            periods = table.affected_periods(changed, bounds[1] if bounds else None)
+            if periods:
+                result = self._write(table, self._silver_for(table, periods), periods)
+            else:  # e.g. an OPTIMIZE of silver: versions moved, no row changed
+                result = GoldTableRun(
+                    table.name, "unchanged", (), table.period, 0, self.version,
+                    current_version(self.spark, gold_path),
+                )
+        return result
+
+    def rebuild_range(self, table: GoldTable, first: date | None, last: date | None) -> GoldTableRun:
+        bounds = self.silver_bounds()
+        if bounds is None and (first is None or last is None):
+            return GoldTableRun(table.name, "unchanged", (), table.period, 0, self.version, None)
+        first = first or bounds[0]  # type: ignore[index]
+        last = last or bounds[1]  # type: ignore[index]
+        periods = table.periods_between(first, last)
+        return self._write(table, self._silver_for(table, periods), periods, mode="range")
+
+    def _silver_for(self, table: GoldTable, periods: Iterable[date]) -> DataFrame:
+        return self.silver().where(date_predicate("event_date", table.silver_days(periods)))
+
+    def _write(
+        self, table: GoldTable, silver: DataFrame, periods: set[date] | None, mode: str = "incremental"
+    ) -> GoldTableRun:
+        """Replace `periods` (None: the whole table) with their recomputed rows, one commit."""
+        gold_path = self.lake.gold(table.name).path
+        rows = table.compute(silver)
+        writer_rows = rows
+        if periods is not None:
+            predicate = table.period_predicate(periods)
+            writer_rows = rows.where(F.expr(predicate))
+        # One file per group of whole periods, so a later rebuild of a period rewrites
+        # only the files holding it.
+        writer_rows = writer_rows.repartition(table.period_column).sortWithinPartitions(*table.grain)
+        writer = writer_rows.write.format("delta").mode("overwrite")
+        if periods is None:
+            writer = writer.option("overwriteSchema", "true")
+        else:
+            writer = writer.option("replaceWhere", predicate)
+        writer.save(gold_path)
+        from delta.tables import DeltaTable
+
+        last = DeltaTable.forPath(self.spark, gold_path).history(1).first()
+        metrics = last["operationMetrics"] or {}
+        return GoldTableRun(
+            table=table.name,
+            mode="full" if periods is None else mode,
+            periods=() if periods is None else describe(periods, step=7 if table.period == "week" else 1),
+            period=table.period,
+            rows_written=int(metrics.get("numOutputRows", 0)),
+            silver_version=self.version,
+            gold_version=int(last["version"]),
+        )
+
+
+def _schema_matches(spark: SparkSession, path: str, table: GoldTable) -> bool:
+    """False when the stored table predates the definition (columns, types or comments)."""
+    stored = spark.read.format("delta").load(path).schema
+    wanted = {c.name: c for c in table.columns}
+    if [f.name for f in stored.fields] != list(wanted):
+        return False
+    return all(
+        f.dataType.simpleString() == _sql_type(wanted[f.name].type)
+        and f.metadata.get("comment") == wanted[f.name].comment
+        for f in stored.fields
+    )
+
+
+def _sql_type(name: str) -> str:
+    return {"long": "bigint"}.get(name, name)
+
+
+def register_table(spark: SparkSession, lake: Lake, table: GoldTable) -> None:
+    """Make `gold.<table>` resolvable in the session's catalog (external Delta table)."""
+    target = lake.gold(table.name)
+    if not delta_table_exists(spark, target.path):
+        return
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS {target.database}")
+    if spark.catalog.tableExists(target.name):
+        location = spark.sql(f"DESCRIBE DETAIL {target.name}").first()["location"]
+        if location.rstrip("/").removeprefix("file:") == target.path.rstrip("/").removeprefix("file:"):
+            return
+        spark.sql(f"DROP TABLE {target.name}")  # external: only the catalog entry goes
+    spark.sql(f"CREATE TABLE {target.name} USING DELTA LOCATION '{target.path}'")
+
+
+def read_watermarks(spark: SparkSession, lake: Lake, prefix: str) -> dict[str, int]:
+    """Every consumer's watermark whose name starts with `prefix`, in one read."""
+    path = lake.watermarks.path
+    if not delta_table_exists(spark, path):
+        return {}
+    rows = (
+        spark.read.format("delta").load(path)
+        .where(F.col("consumer").startswith(prefix)).select("consumer", "version").collect()
+    )
+    return {r["consumer"]: int(r["version"]) for r in rows}
+
+
+def commit_watermarks(
+    spark: SparkSession, lake: Lake, versions: dict[str, int], source: str
+) -> None:
+    """Several consumers' watermarks in one MERGE (eventlake.state's table and columns)."""
+    from delta.tables import DeltaTable
+
+    if not versions:
+        return
+    path = lake.watermarks.path
+    update = spark.createDataFrame(
+        [(consumer, source, version) for consumer, version in sorted(versions.items())],
+        "consumer STRING, source STRING, version LONG",
+    ).withColumn("updated_at", F.current_timestamp())
+    update = update.select(*[c.split()[0] for c in WATERMARK_COLUMNS.split(", ")])
+    if not delta_table_exists(spark, path):
+        update.write.format("delta").mode("append").save(path)
+        return
+    (
+        DeltaTable.forPath(spark, path).alias("w")
+        .merge(update.alias("u"), "w.consumer = u.consumer")
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .execute()
+    )

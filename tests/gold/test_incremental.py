@@ -1,0 +1,151 @@
+"""Incremental gold runs always equal a full recomputation from silver, and touch only what
+new silver rows can change: late data, repeated runs, GDPR deletes, explicit repairs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from delta.tables import DeltaTable
+
+from goldcases import D0, T1, lake_settings
+from eventlake.gold.build import build_gold
+from eventlake.gold.tables import GOLD_TABLES
+from eventlake.lake import Lake
+from goldrows import at, silver_row as ev, write_silver
+
+pytestmark = pytest.mark.unit
+
+LATE = D0 + timedelta(days=19)  # three weeks before the newest silver day (D0 + 40)
+LATE_WEEK = LATE - timedelta(days=LATE.weekday())
+
+
+def _snapshot(spark, settings) -> dict[str, list[tuple]]:
+    lake = Lake.from_settings(settings)
+    return {
+        name: sorted(
+            (tuple(r) for r in spark.read.format("delta").load(lake.gold(name).path).collect()),
+            key=repr,
+        )
+        for name in GOLD_TABLES
+    }
+
+
+def _period_day(table, row: tuple):
+    value = row[0]
+    return value.date() if table.period == "hour" else value
+
+
+def _versions(spark, settings) -> dict[str, int]:
+    lake = Lake.from_settings(settings)
+    return {
+        name: DeltaTable.forPath(spark, lake.gold(name).path).history(1).first()["version"]
+        for name in GOLD_TABLES
+    }
+
+
+def _late_rows() -> list[dict]:
+    return [
+        ev("playback.started", at(LATE, "20:00"), user="u1", session="late1",
+           content_id="c1", content_type="vod", start_time_ms=700),
+        ev("playback.started", at(LATE, "20:01"), user="u42", session="late2", market=None,
+           content_id="c1", content_type="vod", start_time_ms=900),
+        ev("search.query", at(LATE, "19:58"), user="u42", session="late2", market=None,
+           query_text="late", search_type="text"),
+        ev("track.play_start", at(LATE, "21:00"), user="u42", session="late2", track_id=T1),
+    ]
+
+
+def test_late_events_change_their_periods_only_and_equal_a_full_rebuild(
+    spark, copy_of_built, edge_rows, tmp_path_factory
+):
+    settings = copy_of_built
+    before = _snapshot(spark, settings)
+    write_silver(spark, Lake.from_settings(settings).silver_events.path, _late_rows())
+
+    run = build_gold(spark, settings, run_id="late")
+    after = _snapshot(spark, settings)
+
+    last_day = D0 + timedelta(days=40)
+    assert run.table("daily_kpis").periods == (f"{LATE}..{last_day}",)
+    assert run.table("event_metrics_weekly").periods == (str(LATE_WEEK),)
+    assert run.table("search_performance").periods == (f"{LATE - timedelta(days=1)}..{LATE}",)
+    assert run.table("track_hourly").periods == (str(LATE),)
+    assert {r.mode for r in run.tables} == {"incremental"}
+
+    changed_kpi_days = {
+        r[0] for r in set(after["daily_kpis"]) ^ set(before["daily_kpis"])
+    }
+    # the late day itself, and the later days whose 30-day window now includes u42
+    assert changed_kpi_days == {
+        LATE, D0 + timedelta(days=29), D0 + timedelta(days=30), D0 + timedelta(days=40)
+    }
+    for name, table in GOLD_TABLES.items():
+        affected = table.affected_periods({LATE}, last_day)
+        untouched_before = [r for r in before[name] if _period_day(table, r) not in affected]
+        untouched_after = [r for r in after[name] if _period_day(table, r) not in affected]
+        assert untouched_after == untouched_before, name  # every other row exactly as it was
+        if name in ("daily_active_users", "event_metrics_daily", "qoe_summary",
+                    "content_engagement", "search_performance", "track_daily"):
+            assert any(_period_day(table, r) == LATE for r in after[name]), name
+
+    fresh = lake_settings(tmp_path_factory.mktemp("fresh"))
+    write_silver(spark, Lake.from_settings(fresh).silver_events.path, edge_rows + _late_rows())
+    build_gold(spark, fresh, run_id="fresh")
+    assert _snapshot(spark, fresh) == after
+
+
+def test_a_repeated_run_writes_nothing(spark, copy_of_built):
+    settings = copy_of_built
+    versions, before = _versions(spark, settings), _snapshot(spark, settings)
+
+    run = build_gold(spark, settings, run_id="again")
+
+    assert {r.mode for r in run.tables} == {"unchanged"}
+    assert run.rows_written == 0
+    assert _versions(spark, settings) == versions
+    assert _snapshot(spark, settings) == before
+
+
+def test_gdpr_erasure_in_silver_reaches_gold(spark, copy_of_built, edge_rows):
+    settings = copy_of_built
+    silver_path = Lake.from_settings(settings).silver_events.path
+    # u9 is the only user on D0+29 and D0+30; u7's query was successful across midnight
+    DeltaTable.forPath(spark, silver_path).delete("user_key IN ('uk-u9', 'uk-u7')")
+
+    run = build_gold(spark, settings, run_id="erase")
+
+    remaining = spark.read.format("delta").load(silver_path)
+    lake = Lake.from_settings(settings)
+    for name, table in GOLD_TABLES.items():
+        stored = spark.read.format("delta").load(lake.gold(name).path)
+        assert sorted(map(tuple, stored.collect()), key=repr) == sorted(
+            map(tuple, table.compute(remaining).collect()), key=repr
+        ), name
+    kpi_days = {r[0] for r in spark.read.format("delta").load(lake.gold("daily_kpis").path).collect()}
+    assert D0 + timedelta(days=29) not in kpi_days and D0 + timedelta(days=30) not in kpi_days
+    assert "uk-u9" not in {
+        r.user_key for r in spark.read.format("delta").load(lake.gold("user_activity_daily").path).collect()
+    }
+    assert run.table("daily_kpis").mode == "incremental"
+
+
+def test_an_explicit_range_recomputes_those_days_and_leaves_watermarks(spark, copy_of_built):
+    settings = copy_of_built
+    before = _snapshot(spark, settings)
+    silver_path = Lake.from_settings(settings).silver_events.path
+    write_silver(spark, silver_path, _late_rows())
+
+    run = build_gold(spark, settings, tables=["daily_active_users", "event_metrics_weekly"],
+                     from_date=LATE, to_date=LATE)
+
+    assert [(r.table, r.mode, r.periods) for r in run.tables] == [
+        ("daily_active_users", "range", (str(LATE),)),
+        ("event_metrics_weekly", "range", (str(LATE_WEEK),)),
+    ]
+    after = _snapshot(spark, settings)
+    assert after["daily_kpis"] == before["daily_kpis"]  # not asked for
+    assert any(r[0] == LATE for r in after["daily_active_users"])
+    # the watermarks did not move: the next incremental run still sees the late rows
+    follow_up = build_gold(spark, settings, tables=["daily_kpis"])
+    assert follow_up.table("daily_kpis").periods == (f"{LATE}..{D0 + timedelta(days=40)}",)
