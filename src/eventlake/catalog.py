@@ -26,24 +26,25 @@ def lake_tables(settings: Settings) -> list[Table]:
     return tables
 
 
-def register_tables(spark, settings: Settings) -> list[str]:
-    """Register every existing Delta table of the lake; returns the names registered."""
+def register_table(spark, table: Table) -> bool:
+    """Register one existing Delta table (external, by location); False when there is none."""
     from eventlake.state import delta_table_exists
 
-    if spark.conf.get("spark.sql.catalogImplementation", "in-memory") != "hive":
-        return []  # a job session without the persistent catalog: nothing to publish to
-    registered = []
-    for table in lake_tables(settings):
-        if not delta_table_exists(spark, table.path):
-            continue
-        spark.sql(f"CREATE DATABASE IF NOT EXISTS {table.database}")
-        if spark.catalog.tableExists(table.name):
-            location = spark.sql(f"DESCRIBE DETAIL {table.name}").first()["location"]
-            if location.rstrip("/") != table.path.rstrip("/") and location.replace("file:", "") != table.path:
-                spark.sql(f"DROP TABLE {table.name}")  # external: drops the entry, not the data
-        spark.sql(f"CREATE TABLE IF NOT EXISTS {table.name} USING DELTA LOCATION '{table.path}'")
-        registered.append(table.name)
-    return registered
+    if not delta_table_exists(spark, table.path):
+        return False
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS {table.database}")
+    if spark.catalog.tableExists(table.name):
+        location = spark.sql(f"DESCRIBE DETAIL {table.name}").first()["location"]
+        if location.rstrip("/").removeprefix("file:") == table.path.rstrip("/").removeprefix("file:"):
+            return True
+        spark.sql(f"DROP TABLE {table.name}")  # external: only the catalog entry goes
+    spark.sql(f"CREATE TABLE {table.name} USING DELTA LOCATION '{table.path}'")
+    return True
+
+
+def register_tables(spark, settings: Settings) -> list[str]:
+    """Register every existing Delta table of the lake; returns the names registered."""
+    return [table.name for table in lake_tables(settings) if register_table(spark, table)]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

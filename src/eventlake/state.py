@@ -12,15 +12,13 @@ old and new values) and deletes (GDPR erasure) all reach the consumer.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from eventlake.lake import Lake
-
-WATERMARK_COLUMNS = "consumer STRING, source STRING, version LONG, updated_at TIMESTAMP"
-
 
 @dataclass(frozen=True)
 class ChangeWindow:
@@ -49,36 +47,63 @@ def current_version(spark: SparkSession, path: str) -> int | None:
     return int(DeltaTable.forPath(spark, path).history(1).select("version").first()[0])
 
 
-def read_watermark(spark: SparkSession, lake: Lake, consumer: str) -> int | None:
+def read_watermarks(spark: SparkSession, lake: Lake, prefix: str = "") -> dict[str, int]:
+    """Every consumer's watermark whose name starts with `prefix`, in one read."""
     path = lake.watermarks.path
     if not delta_table_exists(spark, path):
-        return None
-    row = (
-        spark.read.format("delta").load(path).where(F.col("consumer") == consumer)
-        .select("version").first()
+        return {}
+    rows = (
+        spark.read.format("delta").load(path)
+        .where(F.col("consumer").startswith(prefix)).select("consumer", "version").collect()
     )
-    return None if row is None else int(row[0])
+    return {row["consumer"]: int(row["version"]) for row in rows}
+
+
+def read_watermark(spark: SparkSession, lake: Lake, consumer: str) -> int | None:
+    return read_watermarks(spark, lake, consumer).get(consumer)
+
+
+def commit_watermarks(
+    spark: SparkSession, lake: Lake, versions: dict[str, int], source: str, *, attempts: int = 5
+) -> None:
+    """Move several consumers' watermarks in one MERGE.
+
+    Jobs running side by side (the DAG's gold groups) commit to this one small table at
+    the same moment; Delta then rejects all but one commit, so the others try again.
+    """
+    from delta.exceptions import ConcurrentModificationException
+    from delta.tables import DeltaTable
+
+    if not versions:
+        return
+    path = lake.watermarks.path
+    update = spark.createDataFrame(
+        [(consumer, source, version) for consumer, version in sorted(versions.items())],
+        "consumer STRING, source STRING, version LONG",
+    ).withColumn("updated_at", F.current_timestamp())
+    for attempt in range(1, attempts + 1):
+        try:
+            if not delta_table_exists(spark, path):
+                update.write.format("delta").mode("append").save(path)
+            else:
+                (
+                    DeltaTable.forPath(spark, path).alias("w")
+                    .merge(update.alias("u"), "w.consumer = u.consumer")
+                    .whenMatchedUpdateAll()
+                    .whenNotMatchedInsertAll()
+                    .execute()
+                )
+            return
+        except ConcurrentModificationException:
+            if attempt == attempts:
+                raise
+            time.sleep(0.5 * attempt)
 
 
 def commit_watermark(
     spark: SparkSession, lake: Lake, consumer: str, source: str, version: int
 ) -> None:
-    from delta.tables import DeltaTable
-
-    path = lake.watermarks.path
-    update = spark.createDataFrame(
-        [(consumer, source, version)], "consumer STRING, source STRING, version LONG"
-    ).withColumn("updated_at", F.current_timestamp())
-    if not delta_table_exists(spark, path):
-        update.write.format("delta").mode("append").save(path)
-        return
-    (
-        DeltaTable.forPath(spark, path).alias("w")
-        .merge(update.alias("u"), "w.consumer = u.consumer")
-        .whenMatchedUpdateAll()
-        .whenNotMatchedInsertAll()
-        .execute()
-    )
+    commit_watermarks(spark, lake, {consumer: version}, source)
 
 
 def change_window(spark: SparkSession, lake: Lake, consumer: str, source_path: str) -> ChangeWindow | None:

@@ -29,12 +29,14 @@ from eventlake.errors import UserError
 from eventlake.gold.periods import date_predicate, describe
 from eventlake.gold.tables import GOLD_TABLES, GoldTable
 from eventlake.lake import Lake
+from eventlake.catalog import register_table
 from eventlake.state import (
-    WATERMARK_COLUMNS,
     ChangeWindow,
+    commit_watermarks,
     current_version,
     delta_table_exists,
     read_changes,
+    read_watermarks,
 )
 
 log = logging.getLogger(__name__)
@@ -135,7 +137,7 @@ def build_gold(
         commit_watermarks(spark, lake, moved, silver_path)
     for result in results:  # the catalog is not safe for concurrent DDL
         if result.mode != "unchanged" or not spark.catalog.tableExists(f"gold.{result.table}"):
-            register_table(spark, lake, GOLD_TABLES[result.table])
+            register_table(spark, lake.gold(result.table))
     run = GoldRun(run_id, tuple(results))
     for r in run.tables:
         log.info(
@@ -271,55 +273,3 @@ def _schema_matches(spark: SparkSession, path: str, table: GoldTable) -> bool:
 
 def _sql_type(name: str) -> str:
     return {"long": "bigint"}.get(name, name)
-
-
-def register_table(spark: SparkSession, lake: Lake, table: GoldTable) -> None:
-    """Make `gold.<table>` resolvable in the session's catalog (external Delta table)."""
-    target = lake.gold(table.name)
-    if not delta_table_exists(spark, target.path):
-        return
-    spark.sql(f"CREATE DATABASE IF NOT EXISTS {target.database}")
-    if spark.catalog.tableExists(target.name):
-        location = spark.sql(f"DESCRIBE DETAIL {target.name}").first()["location"]
-        if location.rstrip("/").removeprefix("file:") == target.path.rstrip("/").removeprefix("file:"):
-            return
-        spark.sql(f"DROP TABLE {target.name}")  # external: only the catalog entry goes
-    spark.sql(f"CREATE TABLE {target.name} USING DELTA LOCATION '{target.path}'")
-
-
-def read_watermarks(spark: SparkSession, lake: Lake, prefix: str) -> dict[str, int]:
-    """Every consumer's watermark whose name starts with `prefix`, in one read."""
-    path = lake.watermarks.path
-    if not delta_table_exists(spark, path):
-        return {}
-    rows = (
-        spark.read.format("delta").load(path)
-        .where(F.col("consumer").startswith(prefix)).select("consumer", "version").collect()
-    )
-    return {r["consumer"]: int(r["version"]) for r in rows}
-
-
-def commit_watermarks(
-    spark: SparkSession, lake: Lake, versions: dict[str, int], source: str
-) -> None:
-    """Several consumers' watermarks in one MERGE (eventlake.state's table and columns)."""
-    from delta.tables import DeltaTable
-
-    if not versions:
-        return
-    path = lake.watermarks.path
-    update = spark.createDataFrame(
-        [(consumer, source, version) for consumer, version in sorted(versions.items())],
-        "consumer STRING, source STRING, version LONG",
-    ).withColumn("updated_at", F.current_timestamp())
-    update = update.select(*[c.split()[0] for c in WATERMARK_COLUMNS.split(", ")])
-    if not delta_table_exists(spark, path):
-        update.write.format("delta").mode("append").save(path)
-        return
-    (
-        DeltaTable.forPath(spark, path).alias("w")
-        .merge(update.alias("u"), "w.consumer = u.consumer")
-        .whenMatchedUpdateAll()
-        .whenNotMatchedInsertAll()
-        .execute()
-    )
