@@ -71,7 +71,7 @@ def commit_watermarks(
     Jobs running side by side (the DAG's gold groups) commit to this one small table at
     the same moment; Delta then rejects all but one commit, so the others try again.
     """
-    from delta.exceptions import ConcurrentModificationException
+    from delta.exceptions import DeltaConcurrentModificationException
     from delta.tables import DeltaTable
 
     if not versions:
@@ -94,7 +94,7 @@ def commit_watermarks(
                     .execute()
                 )
             return
-        except ConcurrentModificationException:
+        except DeltaConcurrentModificationException:
             if attempt == attempts:
                 raise
             time.sleep(0.5 * attempt)
