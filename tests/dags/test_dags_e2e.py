@@ -64,7 +64,9 @@ def dag_test(env: dict[str, str], dag_id: str, *extra: str) -> float:
     started = time.monotonic()
     airflow(env, "dags", "test", dag_id, LOGICAL_DATE, *extra)
     elapsed = time.monotonic() - started
-    runs = json.loads(airflow(env, "dags", "list-runs", dag_id, "-o", "json").stdout)
+    listing = airflow(env, "dags", "list-runs", dag_id, "-o", "json").stdout
+    # Airflow may print a warning line (e.g. no graphviz) before the JSON document.
+    runs = json.loads(listing[listing.index("["):])
     assert runs and {run["state"] for run in runs} == {"success"}, runs
     print(f"airflow dags test {dag_id}: {elapsed:.0f} s")
     return elapsed

@@ -49,12 +49,14 @@ def test_pipeline_builds_every_layer_records_quality_and_builds_docs(tmp_path):
 
 
 def test_a_critical_failure_stops_the_pipeline_before_gold(tmp_path):
-    # Any quarantined line now breaks the silver suite's critical quarantine-share limit.
+    # With a limit this strict, the generated malformed lines break bronze's critical
+    # parse-failure share (the same limits as silver's quarantine share): the first gate.
     result = pipeline(tmp_path, EVENTLAKE_QUARANTINE_WARN_SHARE="0", EVENTLAKE_QUARANTINE_FAIL_SHARE="0.0001")
     assert result.returncode == 3
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("eventlake pipeline:") and "quarantine" in last, last
+    assert last.startswith("eventlake pipeline: bronze quality gate failed"), last
+    assert "parse_failure_share" in last
     assert "Traceback" not in result.stderr
     lake = tmp_path / "lakehouse"
-    assert (lake / "silver/events/_delta_log").is_dir()
-    assert not (lake / "gold").exists()
+    assert (lake / "bronze/events/_delta_log").is_dir()
+    assert not (lake / "silver").exists() and not (lake / "gold").exists()

@@ -195,7 +195,7 @@ def test_gold_negative_count_fails_and_volume_drop_warns(spark, settings, lake):
     }
     observed = {r.qualified_name: r.observed_value for r in report.results}
     assert observed["gold.volume.volume_change_within_50_percent"] == "-0.9"
-    assert observed["gold.daily_kpis.dau_non_negative"] == "-1"
+    assert observed["gold.daily_kpis.dau_non_negative"] == "1 of 1 rows unexpected"
     assert observed["gold.referential.content_ids_in_catalog"] == "1"
     with pytest.raises(QualityGateFailed, match="dau_non_negative"):
         report.raise_for_critical()
