@@ -65,8 +65,8 @@ def dag_test(env: dict[str, str], dag_id: str, *extra: str) -> float:
     airflow(env, "dags", "test", dag_id, LOGICAL_DATE, *extra)
     elapsed = time.monotonic() - started
     listing = airflow(env, "dags", "list-runs", dag_id, "-o", "json").stdout
-    # Airflow may print a warning line (e.g. no graphviz) before the JSON document.
-    runs = json.loads(listing[listing.index("["):])
+    # Airflow may print warning lines (e.g. no graphviz) before the JSON document.
+    runs = json.loads(next(line for line in reversed(listing.splitlines()) if line.startswith("[{")))
     assert runs and {run["state"] for run in runs} == {"success"}, runs
     print(f"airflow dags test {dag_id}: {elapsed:.0f} s")
     return elapsed
