@@ -143,6 +143,10 @@ def build_spark_session(
     if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit
         builder = builder.master(settings.spark_master)
         builder = builder.config("spark.jars.packages", ",".join(spark_packages(settings)))
+        if settings.spark_master.startswith("local"):
+            # Local mode runs everything in the driver JVM; Spark's 1g default ran out of
+            # heap in silver at 1 M events (bench/pipeline_bench.py).
+            builder = builder.config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "4g"))
         if settings.spark_master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
             # Local Python workers must run this interpreter (the one with eventlake in it);
             # PySpark takes the workers' interpreter from this variable.
