@@ -72,9 +72,9 @@ def job(layer: str, name: str) -> str:
 
 
 class LakeSparkSubmitOperator(SparkSubmitOperator):
-    """spark-submit of one eventlake job with the lake's Spark packages and settings.
+    """spark-submit of one eventlake job with the lake's Spark jars and settings.
 
-    Packages and conf come from `eventlake.spark.spark_submit_options` in the worker's
+    Jars (or, before they were resolved, packages) and conf come from `eventlake.spark.spark_submit_options` in the worker's
     environment, where the job itself reads its settings (EVENTLAKE_*), so the command and
     the job never disagree. `range_flags` names the job's two date-range options: when the
     run has `from_date`/`to_date` params, they are appended (explicit recompute).
@@ -100,7 +100,9 @@ class LakeSparkSubmitOperator(SparkSubmitOperator):
         from eventlake.spark import spark_submit_options
 
         options = spark_submit_options(Settings.from_env())
-        self.packages = self.packages or str(options["packages"])
+        # Jars resolved at setup when the worker has them (no Ivy, no network per task).
+        self.jars = self.jars or str(options["jars"]) or None
+        self.packages = self.packages or str(options["packages"]) or None
         self.conf = {**dict(options["conf"]), **(self.conf or {})}
         params = context["params"]
         self.application_args = list(self.application_args or [])

@@ -8,6 +8,7 @@ The same configuration is rendered three ways so they can never drift apart:
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -20,11 +21,62 @@ DELTA_PACKAGE = "io.delta:delta-spark_4.0_2.13:4.4.0"
 HADOOP_AWS_PACKAGE = "org.apache.hadoop:hadoop-aws:3.4.1"
 
 
+# Which local jar files Ivy resolved for each package set, written by the first session that
+# resolved it (`eventlake spark-defaults --install` does so at setup). Later JVM starts
+# read the jars from here and never ask Ivy or the network again.
+JAR_MANIFEST = "eventlake-resolved-jars.json"
+
+
 def spark_packages(settings: Settings) -> list[str]:
     packages = [DELTA_PACKAGE]
     if settings.is_s3:
         packages.append(HADOOP_AWS_PACKAGE)
     return packages
+
+
+def _manifest(settings: Settings) -> Path:
+    return Path(settings.ivy_dir) / JAR_MANIFEST
+
+
+def _read_manifest(settings: Settings) -> dict[str, list[str]]:
+    try:
+        data = json.loads(_manifest(settings).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def resolved_jars(settings: Settings) -> list[str] | None:
+    """The local jars of this lake's package set as resolved before, or None (resolve first).
+
+    None too when a recorded jar has gone (a cleaned cache): the session then resolves again.
+    """
+    jars = _read_manifest(settings).get(",".join(spark_packages(settings)))
+    if not jars or not all(Path(jar).is_file() for jar in jars):
+        return None
+    return list(jars)
+
+
+def remember_resolved_jars(settings: Settings, spark_jars: str) -> None:
+    """Record what Spark resolved `spark.jars.packages` to (its `spark.jars`), atomically."""
+    jars = [jar.removeprefix("file://").removeprefix("file:") for jar in spark_jars.split(",") if jar]
+    if not jars:
+        return
+    manifest = _read_manifest(settings) | {",".join(spark_packages(settings)): jars}
+    target = _manifest(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}")
+    temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    temporary.replace(target)
+
+
+def dependency_conf(settings: Settings) -> dict[str, str]:
+    """How a JVM started here finds Delta (and hadoop-aws): resolved local jars when there
+    are any, else Maven coordinates for Ivy (the first start, or a fresh machine)."""
+    jars = resolved_jars(settings)
+    if jars:
+        return {"spark.jars": ",".join(jars)}
+    return {"spark.jars.packages": ",".join(spark_packages(settings))}
 
 
 def spark_conf(settings: Settings, *, catalog: bool = False) -> dict[str, str]:
@@ -105,16 +157,30 @@ def spark_submit_options(settings: Settings) -> dict[str, object]:
         if k not in ("spark.hadoop.fs.s3a.access.key", "spark.hadoop.fs.s3a.secret.key")
         and k != "spark.hadoop.fs.s3a.aws.credentials.provider"
     }
-    return {"packages": ",".join(spark_packages(settings)), "conf": conf}
+    dependencies = dependency_conf(settings)
+    return {
+        "packages": dependencies.get("spark.jars.packages", ""),
+        "jars": dependencies.get("spark.jars", ""),
+        "conf": conf,
+    }
 
 
-def spark_defaults_text(settings: Settings, *, catalog: bool = True) -> str:
-    """A spark-defaults.conf that makes plain `spark-submit` and `spark-sql` see the lake."""
+def spark_defaults_text(
+    settings: Settings, *, catalog: bool = True, local_jars: bool = False
+) -> str:
+    """A spark-defaults.conf that makes plain `spark-submit` and `spark-sql` see the lake.
+
+    `local_jars`: name the jars resolved on this machine instead of Maven coordinates (the
+    venv's own file; a cluster's file keeps coordinates, its machines have their own cache).
+    """
     conf = spark_conf(settings, catalog=catalog)
     for key in ("spark.hadoop.fs.s3a.access.key", "spark.hadoop.fs.s3a.secret.key"):
         conf.pop(key, None)
     conf.pop("spark.hadoop.fs.s3a.aws.credentials.provider", None)
-    conf["spark.jars.packages"] = ",".join(spark_packages(settings))
+    conf.update(
+        dependency_conf(settings) if local_jars
+        else {"spark.jars.packages": ",".join(spark_packages(settings))}
+    )
     lines = ["# Written by `eventlake spark-defaults`; regenerate rather than edit."]
     lines += [f"{key} {value}" for key, value in sorted(conf.items())]
     return "\n".join(lines) + "\n"
@@ -127,10 +193,12 @@ def build_spark_session(
     catalog: bool = False,
     extra_conf: dict[str, str] | None = None,
 ):
-    """Build (or reuse) the session: Delta, UTC, packages from Maven Central via Ivy.
+    """Build (or reuse) the session: Delta, UTC, the jars resolved at setup.
 
-    Under spark-submit the JVM already exists and packages come from the command line or
-    spark-defaults.conf; here they are set for sessions started from plain Python.
+    Under spark-submit the JVM already exists and its jars come from the command line or
+    spark-defaults.conf; here they are set for sessions started from plain Python. The first
+    session on a machine resolves the Maven packages through Ivy and records the jar files,
+    so every later start is offline and skips resolution.
     """
     from pyspark.sql import SparkSession
 
@@ -140,9 +208,12 @@ def build_spark_session(
     if catalog:
         Path(settings.catalog_root).mkdir(parents=True, exist_ok=True)
     builder = SparkSession.builder.appName(app_name)
+    dependencies: dict[str, str] = {}
     if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit
         builder = builder.master(settings.spark_master)
-        builder = builder.config("spark.jars.packages", ",".join(spark_packages(settings)))
+        dependencies = dependency_conf(settings)
+        for key, value in dependencies.items():
+            builder = builder.config(key, value)
         if settings.spark_master.startswith("local"):
             # Local mode runs everything in the driver JVM; Spark's 1g default ran out of
             # heap in silver at 1 M events (bench/pipeline_bench.py).
@@ -157,4 +228,6 @@ def build_spark_session(
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    if "spark.jars.packages" in dependencies:
+        remember_resolved_jars(settings, spark.sparkContext.getConf().get("spark.jars", ""))
     return spark

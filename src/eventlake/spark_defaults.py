@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from eventlake.config import Settings
-from eventlake.spark import spark_defaults_text
+from eventlake.errors import UserError
+from eventlake.spark import resolved_jars, spark_defaults_text
+
+# A throwaway session per package set: resolving is a JVM start with `spark.jars.packages`,
+# and one JVM's jars are fixed when it starts, hence one process each.
+_RESOLVE = (
+    "from eventlake.config import Settings\n"
+    "from eventlake.spark import build_spark_session\n"
+    "build_spark_session(Settings.from_env(), 'eventlake-resolve-jars').stop()\n"
+)
 
 
 def spark_home() -> Path:
@@ -25,12 +36,32 @@ def configure(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--install",
         action="store_true",
-        help="write $SPARK_HOME/conf/spark-defaults.conf (the venv's pyspark by default)",
+        help="resolve Spark's Maven packages once (local and S3 lakes), then write "
+        "$SPARK_HOME/conf/spark-defaults.conf (the venv's pyspark by default)",
     )
 
 
+def resolve_dependencies(settings: Settings) -> None:
+    """Resolve the local and the S3 package sets through Ivy, once: later runs are offline."""
+    variants = {
+        "local": {"EVENTLAKE_LAKE_URI": settings.lake_root if not settings.is_s3 else "./lakehouse"},
+        "s3": {"EVENTLAKE_LAKE_URI": "s3a://eventlake-resolve-only", "EVENTLAKE_PSEUDONYM_SALT": "resolve-only"},
+    }
+    for name, overrides in variants.items():
+        env = {**os.environ, "EVENTLAKE_IVY_DIR": settings.ivy_dir, **overrides}
+        if resolved_jars(Settings.from_env(env)):
+            continue
+        print(f"resolving Spark packages for {name} lakes into {settings.ivy_dir} (once)")
+        done = subprocess.run([sys.executable, "-c", _RESOLVE], env=env, capture_output=True, text=True)
+        if done.returncode != 0 or not resolved_jars(Settings.from_env(env)):
+            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise UserError(f"could not resolve Spark's packages for {name} lakes: {tail[0]}")
+
+
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    text = spark_defaults_text(settings)
+    if args.install:
+        resolve_dependencies(settings)
+    text = spark_defaults_text(settings, local_jars=bool(args.install))
     target = spark_home() / "conf" / "spark-defaults.conf" if args.install else args.output
     if target is None:
         print(text, end="")

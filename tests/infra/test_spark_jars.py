@@ -1,0 +1,102 @@
+"""Spark's Maven packages are resolved once; later JVM starts use the recorded jars offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eventlake.config import Settings
+from eventlake.spark import (
+    JAR_MANIFEST,
+    dependency_conf,
+    remember_resolved_jars,
+    resolved_jars,
+    spark_defaults_text,
+    spark_packages,
+    spark_submit_options,
+)
+
+
+def lake_settings(ivy: Path, lake: str = "./lakehouse") -> Settings:
+    return Settings.from_env(
+        {"EVENTLAKE_IVY_DIR": str(ivy), "EVENTLAKE_LAKE_URI": lake, "EVENTLAKE_PSEUDONYM_SALT": "s"}
+    )
+
+
+@pytest.mark.unit
+def test_without_a_manifest_jvms_resolve_packages(tmp_path):
+    settings = lake_settings(tmp_path)
+    assert resolved_jars(settings) is None
+    assert dependency_conf(settings) == {"spark.jars.packages": ",".join(spark_packages(settings))}
+    assert spark_submit_options(settings)["jars"] == ""
+
+
+@pytest.mark.unit
+def test_a_recorded_resolution_is_used_per_package_set(tmp_path):
+    jars = [tmp_path / "delta.jar", tmp_path / "storage.jar"]
+    for jar in jars:
+        jar.write_bytes(b"PK")
+    local = lake_settings(tmp_path)
+    remember_resolved_jars(local, ",".join(f"file://{jar}" for jar in jars))
+
+    assert resolved_jars(local) == [str(jar) for jar in jars]
+    assert dependency_conf(local) == {"spark.jars": ",".join(map(str, jars))}
+    options = spark_submit_options(local)
+    assert (options["jars"], options["packages"]) == (",".join(map(str, jars)), "")
+    assert f"spark.jars {jars[0]},{jars[1]}" in spark_defaults_text(local, local_jars=True)
+    # A cluster's file keeps coordinates: its machines resolve into their own cache.
+    assert "spark.jars.packages io.delta" in spark_defaults_text(local)
+    # The S3 set (with hadoop-aws) is another key: not resolved yet.
+    assert resolved_jars(lake_settings(tmp_path, "s3a://bucket/lake")) is None
+
+
+@pytest.mark.unit
+def test_a_jar_gone_from_the_cache_means_resolve_again(tmp_path):
+    jar = tmp_path / "delta.jar"
+    jar.write_bytes(b"PK")
+    settings = lake_settings(tmp_path)
+    remember_resolved_jars(settings, str(jar))
+    jar.unlink()
+    assert resolved_jars(settings) is None
+    assert "spark.jars.packages" in dependency_conf(settings)
+
+
+@pytest.mark.e2e
+def test_a_warm_start_needs_no_ivy_and_no_network(spark, tmp_path):
+    """With the recorded jars, a JVM starts and writes Delta with an empty Ivy folder and
+    every proxy pointing at a closed port: nothing was resolved or downloaded."""
+    real = Settings.from_env()
+    # The session fixture started a JVM through build_spark_session: the jars are recorded.
+    manifest = json.loads((Path(real.ivy_dir) / JAR_MANIFEST).read_text())
+    offline_ivy = tmp_path / "ivy"
+    offline_ivy.mkdir()
+    (offline_ivy / JAR_MANIFEST).write_text(json.dumps(manifest))
+    closed = "http://127.0.0.1:9"
+    env = {
+        **os.environ,
+        "EVENTLAKE_IVY_DIR": str(offline_ivy),
+        "EVENTLAKE_LAKE_URI": str(tmp_path / "lake"),
+        "SPARK_DRIVER_MEMORY": "1g",
+        "http_proxy": closed, "https_proxy": closed, "HTTP_PROXY": closed, "HTTPS_PROXY": closed,
+        "JAVA_TOOL_OPTIONS": "-Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=9 "
+        "-Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=9",
+    }
+    script = (
+        "from eventlake.config import Settings\n"
+        "from eventlake.spark import build_spark_session\n"
+        "s = Settings.from_env()\n"
+        "spark = build_spark_session(s, 'offline')\n"
+        "assert spark.sparkContext.getConf().get('spark.jars.packages', None) is None\n"
+        "spark.range(3).write.format('delta').save(s.lake_root + '/t')\n"
+        "print('rows', spark.read.format('delta').load(s.lake_root + '/t').count())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "rows 3" in done.stdout
+    # Ivy wrote nothing: no cache, no resolution report.
+    assert sorted(p.name for p in offline_ivy.iterdir()) == [JAR_MANIFEST]
