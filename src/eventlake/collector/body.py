@@ -54,13 +54,20 @@ def _reject_constant(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")
 
 
-class _LongInteger(str):
-    """An integer literal too long to be worth converting (Python refuses int() beyond
-    4,300 digits); it is outside the safe range whatever its value."""
+class _LongInteger(int):
+    """An integer literal too long to be worth converting (Python refuses int() beyond 4,300
+    digits). Its value stands outside the safe range with the literal's sign, so the event's
+    other checks see an integer; `number_problem` reports it by its digits."""
+
+    literal: str
 
 
-def _parse_int(literal: str) -> int | _LongInteger:
-    return int(literal) if len(literal) <= 40 else _LongInteger(literal)
+def _parse_int(literal: str) -> int:
+    if len(literal) <= 40:
+        return int(literal)
+    number = _LongInteger(-(2**128) if literal.startswith("-") else 2**128)
+    number.literal = literal
+    return number
 
 
 def number_problem(value: Any) -> str | None:
@@ -72,7 +79,7 @@ def number_problem(value: Any) -> str | None:
         if isinstance(item, bool) or item is None:
             continue
         if isinstance(item, _LongInteger):
-            return f"{path or 'value'}: the integer {item[:20]}… ({len(item)} digits) is outside ±(2**53 - 1) and cannot be kept exactly"
+            return f"{path or 'value'}: the integer {item.literal[:20]}… ({len(item.literal.lstrip('-'))} digits) is outside ±(2**53 - 1) and cannot be kept exactly"
         if isinstance(item, int):
             if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
                 return f"{path or 'value'}: the integer {item} is outside ±(2**53 - 1) and cannot be kept exactly"
