@@ -11,8 +11,8 @@ This subclass adds, per connection:
 - an idle deadline for a connection that has not started a request (new or kept alive);
 - a head deadline from the first byte of a request to the end of its head (→ 408);
 - a body deadline from the end of the head to the end of the body (→ 408);
-- a head size limit checked before each chunk is parsed, and exactly once the fields are
-  known, and a field count limit (→ 431); and per server
+- a head size limit checked before each chunk is parsed, and exactly once the head is
+  complete, and a field count limit (→ 431); and per server
 - a cap on open connections below the open-file limit: past it the oldest connection that
   is not inside a request (idle, or still sending its head) is closed, so a flood of idle or
   half-open connections can never exhaust the file limit and stop the collector answering.
@@ -109,8 +109,6 @@ class _Guarded(HttpToolsProtocol):
         self._deadline: asyncio.TimerHandle | None = None
         self._reading_head = True
         self._head_bytes = 0  # bytes received while the head was incomplete (bounds CPU)
-        self._head_size = 0  # exact size of the URL and fields parsed so far
-        self._fields = 0
         self._refusal: tuple[int, str, str, str] | None = None
         self._lingering = False
         self._discarded = 0
@@ -195,30 +193,20 @@ class _Guarded(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._reading_head = True
-        self._head_size = self._fields = 0
         self._arm(self.limits.header_seconds, self._head_expired)
 
-    def on_url(self, url: bytes) -> None:
-        self._count_head(len(url), fields=0)
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count_head(len(name) + len(value) + 4, fields=1)
-        super().on_header(name, value)
-
-    def _count_head(self, size: int, fields: int) -> None:
-        self._head_size += size
-        self._fields += fields
-        if self._fields > self.limits.max_headers:
+    def on_headers_complete(self) -> None:
+        # The exact limits, once per request (the per-chunk check above bounds the work
+        # done before this point, so the fields need not be counted one callback at a time).
+        if len(self.headers) > self.limits.max_headers:
             self._refusal = (431, "too-many-headers", "Request header fields too large",
                              f"more than {self.limits.max_headers} header fields")
             raise _Refused()
-        if self._head_size > self.limits.max_header_bytes:
+        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+        if size > self.limits.max_header_bytes:
             self._refusal = (431, "header-too-large", "Request header fields too large",
                              f"the request head is larger than {self.limits.max_header_bytes} bytes")
             raise _Refused()
-
-    def on_headers_complete(self) -> None:
         self._reading_head = False
         self._head_bytes = 0
         self.waiting.pop(self, None)  # inside a request now: not evictable
