@@ -317,14 +317,13 @@ class CollectorApp:
             # Server-side producers post for many devices: no device window, one per key.
             windows = [("key", "k:" + (principal.key_id or ""), s.rate_limit_api_key_per_minute)]
         else:
+            # Who is posting: the token's user, else the client address.
+            identity = "u:" + principal.user_id if principal.user_id else "ip:" + (self._client_ip(request) or "")
             if isinstance(device_id, str) and device_id:
                 windows = [("device", "d:" + device_id, s.rate_limit_per_minute)]
-            elif principal.user_id:
-                windows = [("user", "u:" + principal.user_id, s.rate_limit_user_per_minute)]
-            else:
-                windows = [("address", "ip:" + (self._client_ip(request) or ""), s.rate_limit_user_per_minute)]
-            identity = "i:u:" + principal.user_id if principal.user_id else "i:ip:" + (self._client_ip(request) or "")
-            windows.append(("identity", identity, s.rate_limit_identity_per_minute))
+            else:  # 000's fallback for a request naming no device
+                windows = [("user" if principal.user_id else "address", identity, s.rate_limit_user_per_minute)]
+            windows.append(("identity", "i:" + identity, s.rate_limit_identity_per_minute))
         now = self.clock().timestamp()
         for kind, key, limit in windows:
             retry_after = self.limiter.hit(key, limit, now)
