@@ -221,3 +221,18 @@ def test_idle_and_half_open_connections_cannot_exhaust_the_collector(edge):
     assert response.status_code == 202
     assert answered_in < 2
     assert still_open <= CAP
+
+
+def test_the_connection_cap_derives_from_the_open_file_limit(tmp_path):
+    import resource
+
+    from eventlake.collector.http import FD_RESERVE, HttpLimits, server_config
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    derived = HttpLimits.from_settings(collector_settings(tmp_path))
+    assert derived.max_connections == max(16, soft - FD_RESERVE)
+    assert HttpLimits.from_settings(collector_settings(tmp_path, EVENTLAKE_HTTP_MAX_CONNECTIONS="77")).max_connections == 77
+    # the CLI and the tests run the same configuration: the guarded protocol, idle = keep-alive
+    config = server_config(object(), collector_settings(tmp_path, EVENTLAKE_HTTP_IDLE_SECONDS="7"),
+                           host="127.0.0.1", port=1)
+    assert config.http.limits.idle_seconds == 7 and config.timeout_keep_alive == 7

@@ -107,6 +107,9 @@ class _Guarded(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._deadline_at = 0.0
+        self._on_deadline = None
         self._reading_head = True
         self._head_bytes = 0  # bytes received while the head was incomplete (bounds CPU)
         self._refusal: tuple[int, str, str, str] | None = None
@@ -123,7 +126,7 @@ class _Guarded(HttpToolsProtocol):
         self._enforce_connection_cap()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._stop_timer()
         self.live.discard(self)
         self.waiting.pop(self, None)
         super().connection_lost(exc)
@@ -140,7 +143,7 @@ class _Guarded(HttpToolsProtocol):
             self._close("over the connection cap")
 
     def _close(self, why: str) -> None:
-        self._disarm()
+        self._stop_timer()
         self.live.discard(self)
         self.waiting.pop(self, None)
         if not self.transport.is_closing():
@@ -149,26 +152,49 @@ class _Guarded(HttpToolsProtocol):
 
     # --- deadlines ----------------------------------------------------------------------
 
+    # One timer per connection, moved lazily: a request arms a deadline for its head, then
+    # one for its body, then none; cancelling and creating a timer at each step cost more
+    # than the rest of the edge. The timer fires at the earliest deadline ever set and, if
+    # the deadline has moved later meanwhile, sleeps again until then.
+
     def _arm(self, seconds: float, callback) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, callback)
+        self._deadline_at = self.loop.time() + seconds
+        self._on_deadline = callback
+        if self._deadline is None or self._deadline_at < self._timer_at:
+            if self._deadline is not None:
+                self._deadline.cancel()
+            self._timer_at = self._deadline_at
+            self._deadline = self.loop.call_at(self._timer_at, self._deadline_passed)
 
     def _disarm(self) -> None:
+        self._on_deadline = None  # the timer, if any, will find nothing to do
+
+    def _deadline_passed(self) -> None:
+        self._deadline = None
+        callback = self._on_deadline
+        if callback is None:
+            return
+        if self._deadline_at > self.loop.time():
+            self._timer_at = self._deadline_at
+            self._deadline = self.loop.call_at(self._timer_at, self._deadline_passed)
+            return
+        self._on_deadline = None
+        callback()
+
+    def _stop_timer(self) -> None:
+        self._on_deadline = None
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
 
     def _idle_expired(self) -> None:
-        self._deadline = None
         self._close("idle")
 
     def _head_expired(self) -> None:
-        self._deadline = None
         self._refuse(408, "request-timeout", "Request timeout",
                      f"the request head did not arrive within {self.limits.header_seconds:g} s")
 
     def _body_expired(self) -> None:
-        self._deadline = None
         self._refuse(408, "request-timeout", "Request timeout",
                      f"the request body did not arrive within {self.limits.body_seconds:g} s")
 
@@ -202,8 +228,13 @@ class _Guarded(HttpToolsProtocol):
             self._refusal = (431, "too-many-headers", "Request header fields too large",
                              f"more than {self.limits.max_headers} header fields")
             raise _Refused()
-        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
-        if size > self.limits.max_header_bytes:
+        # Fewer bytes received than the limit: the head is within it, no need to add it up.
+        # (A pipelined head that arrived in the same read as the previous body is not
+        # counted; it is still bounded by that one read.)
+        if self._head_bytes > self.limits.max_header_bytes and (
+            len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+            > self.limits.max_header_bytes
+        ):
             self._refusal = (431, "header-too-large", "Request header fields too large",
                              f"the request head is larger than {self.limits.max_header_bytes} bytes")
             raise _Refused()
@@ -220,9 +251,8 @@ class _Guarded(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing() and self._reading_head and self in self.live:
-            self.waiting[self] = None  # idle again (uvicorn's keep-alive timer runs)
-            self.waiting.move_to_end(self)
+        if self._reading_head and not self.transport.is_closing():
+            self.waiting[self] = None  # idle again, the newest (uvicorn's keep-alive timer runs)
 
     # --- refusals ----------------------------------------------------------------------
 
@@ -259,6 +289,7 @@ class _Guarded(HttpToolsProtocol):
         self._lingering = True
         if self.transport.can_write_eof():
             self.transport.write_eof()
+        self._stop_timer()
         self._deadline = self.loop.call_later(LINGER_SECONDS, self._close, "refused")
 
 
