@@ -10,6 +10,8 @@ import time
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .helpers import bearer, collector_settings, event, landed_events, serve, token
 
@@ -236,3 +238,39 @@ def test_the_connection_cap_derives_from_the_open_file_limit(tmp_path):
     config = server_config(object(), collector_settings(tmp_path, EVENTLAKE_HTTP_IDLE_SECONDS="7"),
                            host="127.0.0.1", port=1)
     assert config.http.limits.idle_seconds == 7 and config.timeout_keep_alive == 7
+
+
+header_names = st.one_of(st.sampled_from(["Content-Type", "Content-Length", "Authorization", "Content-Encoding",
+                                          "Transfer-Encoding", "Expect", "Connection", "X-Forwarded-For"]),
+                         st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters=":"),
+                                 min_size=1, max_size=12))
+header_values = st.one_of(st.sampled_from(["application/json", "gzip", "chunked", "100-continue", "close", "0",
+                                           "5", "-1", "99999999999999999999", "Bearer x.y.z"]),
+                          st.binary(max_size=40).map(lambda b: b.decode("latin-1")))
+heads = st.builds(
+    lambda method, path, fields, body, finish: (
+        f"{method} {path} HTTP/1.1\r\n".encode("latin-1")
+        + b"".join(f"{n}: {v}\r\n".encode("latin-1") for n, v in fields)
+        + (b"\r\n" + body if finish else b"")
+    ),
+    st.sampled_from(["POST", "GET", "PUT", "HEAD", "OPTIONS", "BREW"]),
+    st.sampled_from(["/v1/events", "/telemetry/playback", "/healthz", "/%00", "*", "/" + "a" * 300]),
+    st.lists(st.tuples(header_names, header_values), max_size=8),
+    st.binary(max_size=200),
+    st.booleans(),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(head=heads)
+def test_any_request_head_gets_a_4xx_or_an_answer_never_a_5xx_or_a_hang(edge, head):
+    with connect(edge) as sock:
+        sock.sendall(head)
+        started = time.monotonic()
+        response = read_until_closed(sock, timeout=HEAD + BODY + 3)
+        elapsed = time.monotonic() - started
+    assert elapsed < HEAD + BODY + 2.5  # every connection ends: answered, or closed at a deadline
+    for status_line in (line for line in response.split(b"\r\n") if line.startswith(b"HTTP/1.1 ")):
+        assert int(status_line.split(b" ")[1]) < 500, response[:500]
+    with edge.client() as client:
+        assert client.get("/healthz").status_code == 200
