@@ -1,6 +1,7 @@
 """Collector load benchmark: a collector process and a load-generator process on loopback.
 
     .venv/bin/python bench/collector/run_bench.py [--seconds 10] [--connections 16] [--batches 1,20,100]
+        [--src /path/to/a/src --src /path/to/b/src]   # compare checkouts, cases interleaved
 
 For each batch size the generator keeps N keep-alive connections busy (closed loop) with
 Bearer-JWT requests from 2,000 simulated devices (so 000's per-device rate limit is live but
@@ -183,6 +184,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--batches", default="1,20,100")
+    parser.add_argument("--src", action="append", default=[],
+                        help="run the collector from this src/ folder (repeat to compare; cases alternate)")
     parser.add_argument("--generate", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
@@ -190,15 +193,22 @@ def main() -> None:
         print(json.dumps(generate(int(port), int(batch), float(seconds), int(connections))))
         return
     rows = []
+    sources = args.src or [None]
     for batch in (int(b) for b in args.batches.split(",")):
-        r = run_case(batch, args.seconds, args.connections, {})
-        rate = r["accepted"] / r["elapsed"]
-        cpu_per_10k = r["collector_cpu_s"] / max(r["accepted"], 1) * 10_000 * (r["elapsed"] / r["cpu_window_s"])
-        rows.append((batch, r["requests"] / r["elapsed"], rate, r["p50_ms"], r["p99_ms"], cpu_per_10k, r["statuses"]))
+        for src in sources:
+            env = {"PYTHONPATH": src} if src else {}
+            load = os.getloadavg()[0]
+            r = run_case(batch, args.seconds, args.connections, env)
+            rate = r["accepted"] / r["elapsed"]
+            cpu_per_10k = r["collector_cpu_s"] / max(r["accepted"], 1) * 10_000 * (r["elapsed"] / r["cpu_window_s"])
+            rows.append((src or "-", batch, r["requests"] / r["elapsed"], rate, r["p50_ms"], r["p99_ms"], cpu_per_10k,
+                         load, r["statuses"]))
     print(f"\ncollector bench: {args.connections} connections, {args.seconds:g} s per case, {os.cpu_count()} CPUs\n")
-    print(f"{'batch':>5} {'req/s':>8} {'events/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'CPU s/10k ev':>12}  statuses")
-    for batch, rps, rate, p50, p99, cpu, statuses in rows:
-        print(f"{batch:>5} {rps:>8.0f} {rate:>10.0f} {p50:>7.1f} {p99:>7.1f} {cpu:>12.3f}  {statuses}")
+    print(f"{'src':<28} {'batch':>5} {'req/s':>8} {'events/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'CPU s/10k ev':>12}"
+          f" {'load1':>6}  statuses")
+    for src, batch, rps, rate, p50, p99, cpu, load, statuses in rows:
+        print(f"{src[-28:]:<28} {batch:>5} {rps:>8.0f} {rate:>10.0f} {p50:>7.1f} {p99:>7.1f} {cpu:>12.3f}"
+              f" {load:>6.1f}  {statuses}")
 
 
 if __name__ == "__main__":

@@ -61,6 +61,19 @@ class Settings:
     # Source 000's sliding window: per device, or per user when a request names no device.
     rate_limit_per_minute: int = 120
     rate_limit_user_per_minute: int = 60
+    # Per identity (the token's user, the API key, or the client address of an anonymous
+    # request), whatever device ids its requests name: rotating device_id escapes nothing.
+    rate_limit_identity_per_minute: int = 600
+    rate_limit_api_key_per_minute: int = 6000
+    # The HTTP edge (eventlake.collector.http): time allowed for an idle keep-alive or fresh
+    # connection, for the request head and for the body; head size and field count limits;
+    # open connections (0 = derived from the open-file limit).
+    http_idle_seconds: float = 5.0
+    http_header_seconds: float = 10.0
+    http_body_seconds: float = 30.0
+    http_max_header_bytes: int = 16 * 1024
+    http_max_headers: int = 100
+    http_max_connections: int = 0
     # Names this instance in landing file names; two collectors must never share one.
     collector_id: str | None = None
     # A spool segment is landed once it holds this many bytes (or is flush_seconds old).
@@ -145,6 +158,12 @@ class Settings:
         def words(name: str) -> tuple[str, ...]:
             return tuple(w for w in (env.get(name) or "").replace(",", " ").split() if w)
 
+        def positive(name: str, default: float) -> float:
+            value = number(name, default)
+            if value == 0:
+                raise ConfigError(f"{name}={env.get(name)!r} must be more than 0")
+            return value
+
         def whole(name: str, default: int) -> int:
             value = number(name, default)
             if value != int(value):
@@ -172,6 +191,14 @@ class Settings:
             trusted_proxies=words("EVENTLAKE_TRUSTED_PROXIES"),
             rate_limit_per_minute=whole("EVENTLAKE_RATE_LIMIT_PER_MINUTE", 120),
             rate_limit_user_per_minute=whole("EVENTLAKE_RATE_LIMIT_USER_PER_MINUTE", 60),
+            rate_limit_identity_per_minute=whole("EVENTLAKE_RATE_LIMIT_IDENTITY_PER_MINUTE", 600),
+            rate_limit_api_key_per_minute=whole("EVENTLAKE_RATE_LIMIT_API_KEY_PER_MINUTE", 6000),
+            http_idle_seconds=positive("EVENTLAKE_HTTP_IDLE_SECONDS", 5.0),
+            http_header_seconds=positive("EVENTLAKE_HTTP_HEADER_SECONDS", 10.0),
+            http_body_seconds=positive("EVENTLAKE_HTTP_BODY_SECONDS", 30.0),
+            http_max_header_bytes=whole("EVENTLAKE_HTTP_MAX_HEADER_BYTES", 16 * 1024),
+            http_max_headers=whole("EVENTLAKE_HTTP_MAX_HEADERS", 100),
+            http_max_connections=whole("EVENTLAKE_HTTP_MAX_CONNECTIONS", 0),
             collector_id=env.get("EVENTLAKE_COLLECTOR_ID") or None,
             flush_bytes=whole("EVENTLAKE_FLUSH_BYTES", 16 * 1024 * 1024),
             spool_max_bytes=whole("EVENTLAKE_SPOOL_MAX_BYTES", 1024 * 1024 * 1024),

@@ -83,12 +83,12 @@ def serve(settings: Settings, clock: ManualClock | None = None, **app_kwargs):
     import uvicorn
 
     from eventlake.collector.app import CollectorApp
+    from eventlake.collector.http import server_config
 
     clock = clock or ManualClock()
     app = CollectorApp(settings, clock=clock, **app_kwargs)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, loop="asyncio", http="httptools",
-                            lifespan="on", access_log=False, log_config=None, proxy_headers=False)
+    config = server_config(app, settings, host="127.0.0.1", port=port, loop="asyncio")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -124,3 +124,41 @@ def test_anonymous_writes_only_when_explicitly_allowed(tmp_path):
 def test_api_key_is_accepted(collector):
     with collector.client() as client:
         assert post_events(client, [event()], headers={"x-api-key": API_KEY}).status_code == 202
+
+
+def hs256_from_text(payload: str, key: bytes = SECRET.encode()) -> str:
+    """An HS256 token over a payload written as raw JSON text (pyjwt cannot write 1e400)."""
+    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}." + base64.urlsafe_b64encode(
+        payload.encode()).rstrip(b"=").decode()
+    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+
+
+GOOD_EXP = int((T0 + timedelta(hours=1)).timestamp())
+
+
+@pytest.mark.parametrize(
+    "payload, claim",
+    [
+        ('{"sub": "u", "exp": NaN}', "exp"),
+        ('{"sub": "u", "exp": Infinity}', "exp"),
+        ('{"sub": "u", "exp": 1e400}', "exp"),
+        ('{"sub": "u", "exp": ' + "9" * 400 + "}", "exp"),  # an exact integer no double can hold
+        ('{"sub": "u", "exp": "9999999999"}', "exp"),
+        ('{"sub": "u", "exp": true}', "exp"),
+        (f'{{"sub": "u", "exp": {GOOD_EXP}, "nbf": NaN}}', "nbf"),
+        (f'{{"sub": "u", "exp": {GOOD_EXP}, "nbf": -Infinity}}', "nbf"),
+        (f'{{"sub": "u", "exp": {GOOD_EXP}, "iat": Infinity}}', "iat"),
+        (f'{{"sub": "u", "exp": {GOOD_EXP}, "iat": "yesterday"}}', "iat"),
+    ],
+)
+def test_time_claims_must_be_finite_numbers(collector, payload, claim):
+    """pyjwt reads NaN, Infinity and 1e400 (as inf) from the payload; with its own time checks
+    off, `exp` NaN or Infinity used to compare as never expired."""
+    with collector.client() as client:
+        response = post_events(client, [event()], headers={"authorization": "Bearer " + hs256_from_text(payload)})
+        # the same signing path with a sound payload passes: the refusal is the claim's doing
+        sound = post_events(client, [event()], headers={
+            "authorization": "Bearer " + hs256_from_text(f'{{"sub": "u", "exp": {GOOD_EXP}, "iat": {GOOD_EXP - 60}}}')})
+    assert (response.status_code, response.json()["detail"]) == (401, f"token {claim!r} is not a finite number")
+    assert sound.status_code == 202

@@ -55,3 +55,39 @@ def test_429_with_retry_after_per_device_then_per_user(tmp_path):
     assert by_user == [202, 202, 429]
     assert producer == [202] * 5  # server-side producers are not limited per device
     assert later.status_code == 202
+
+
+def test_rotating_device_ids_does_not_escape_the_per_identity_limit(tmp_path):
+    settings = collector_settings(tmp_path, EVENTLAKE_RATE_LIMIT_PER_MINUTE="3",
+                                  EVENTLAKE_RATE_LIMIT_IDENTITY_PER_MINUTE="5",
+                                  EVENTLAKE_RATE_LIMIT_API_KEY_PER_MINUTE="4")
+    with serve(settings) as running:
+        with running.client() as client:
+            # one user, a new device id on every request: 000's device window never fills
+            rotating = [post_events(client, [event(device_id=f"fake-{n}")], headers=bearer("rotor"))
+                        for n in range(7)]
+            other_user = post_events(client, [event(device_id="fake-0")], headers=bearer("someone-else"))
+            # 000's per-device limit is unchanged: 3 a minute for one device, whoever posts
+            same_device = [post_events(client, [event(device_id="tv")], headers=bearer(f"u{n}")).status_code
+                           for n in range(4)]
+            # one API key, many devices: limited per key
+            producer = [post_events(client, [event(device_id=f"d{n}")], headers={"x-api-key": API_KEY}).status_code
+                        for n in range(5)]
+            running.clock.advance(seconds=60)
+            later = post_events(client, [event(device_id="fake-99")], headers=bearer("rotor"))
+    assert [r.status_code for r in rotating] == [202] * 5 + [429] * 2
+    assert rotating[5].json()["detail"] == "at most 5 requests a minute per identity; retry in 60 s"
+    assert rotating[5].headers["retry-after"] == "60"
+    assert other_user.status_code == 202
+    assert same_device == [202, 202, 202, 429]
+    assert producer == [202] * 4 + [429]
+    assert later.status_code == 202
+
+
+def test_anonymous_clients_are_limited_per_address_whatever_their_devices(tmp_path):
+    settings = collector_settings(tmp_path, EVENTLAKE_JWT_SECRET=None, EVENTLAKE_API_KEYS=None,
+                                  EVENTLAKE_ALLOW_ANONYMOUS="true", EVENTLAKE_RATE_LIMIT_IDENTITY_PER_MINUTE="3")
+    with serve(settings) as running:
+        with running.client() as client:
+            codes = [post_events(client, [event(device_id=f"d{n}")], headers={}).status_code for n in range(4)]
+    assert codes == [202, 202, 202, 429]

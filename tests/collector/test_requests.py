@@ -109,3 +109,35 @@ def test_unknown_path_is_404_and_wrong_method_is_405(collector):
     assert problem(missing)["status"] == 404
     assert problem(wrong)["status"] == 405
     assert wrong.headers["allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-16", "application/json; charset=ISO-8859-1",
+     'application/json; charset="utf-32"', "application/json;charset=latin1"],
+)
+def test_a_charset_other_than_utf8_is_415(collector, content_type):
+    with collector.client() as client:
+        response = post(client, orjson.dumps({"events": [event()]}), **{"content-type": content_type})
+    assert response.status_code == 415
+    assert problem(response)["type"] == "https://eventlake.dev/problems/unsupported-charset"
+    assert landed_events(collector.lake) == []
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_a_utf16_or_utf32_body_is_415(collector, codec):
+    body = orjson.dumps({"events": [event(event_id="wide")]}).decode().encode(codec)
+    with collector.client() as client:
+        response = post(client, body)
+        utf8 = post(client, orjson.dumps({"events": [event(event_id="narrow")]}),
+                    **{"content-type": "application/json; charset=UTF-8"})
+    assert response.status_code == 415
+    assert problem(response)["detail"] == "the body is UTF-16 or UTF-32; JSON bodies are UTF-8 (RFC 8259)"
+    assert utf8.status_code == 202
+
+
+def test_bytes_that_are_not_utf8_are_400(collector):
+    with collector.client() as client:
+        response = post(client, b'{"events": [{"event_name": "caf\xe9"}]}')
+    assert response.status_code == 400
+    assert problem(response)["code"] == "MALFORMED_JSON"

@@ -21,13 +21,14 @@ from typing import Any
 import orjson
 
 from eventlake.config import Settings
-from eventlake.envelope import check_event, load_json, parse_timestamp
+from eventlake.envelope import INVALID_FIELD, Rejection, check_event, parse_timestamp
 from eventlake.landing import LandingSink, sink_for
 from eventlake.privacy import effective_consent, truncate_ip
 from eventlake.taxonomy import Taxonomy, load_taxonomy
 
 from . import telemetry
 from .auth import AuthError, Authenticator, Principal
+from .body import is_wide_charset, number_problem, parse_body
 from .flusher import Flusher
 from .ids import ulid, uuid7_maker
 from .metrics import CollectorMetrics
@@ -78,7 +79,7 @@ class _ClientGone(Exception):
 
 
 class Request:
-    __slots__ = ("scope", "receive", "headers", "path")
+    __slots__ = ("scope", "receive", "headers", "path", "numbers_unchecked")
 
     _WANTED = frozenset(
         (b"content-type", b"content-encoding", b"content-length", b"authorization", b"x-api-key", b"user-agent", b"x-forwarded-for")
@@ -90,6 +91,8 @@ class Request:
         self.path: str = scope["path"]
         wanted = self._WANTED
         self.headers = {name: value for name, value in scope["headers"] if name in wanted}
+        # Set by _read_json: the body may hold a number that is not exact as a double.
+        self.numbers_unchecked = False
 
     def header(self, name: bytes) -> str | None:
         value = self.headers.get(name)
@@ -244,10 +247,15 @@ class CollectorApp:
                           headers=[(b"www-authenticate", b'Bearer realm="eventlake"')]) from None
 
     async def _read_json(self, request: Request) -> Any:
-        content_type = (request.header(b"content-type") or "").split(";", 1)[0].strip().lower()
+        content_type, _, parameters = (request.header(b"content-type") or "").partition(";")
+        content_type = content_type.strip().lower()
         if content_type != "application/json":
             raise Problem(415, "unsupported-media-type", "Unsupported media type",
-                          f"send Content-Type: application/json, not {content_type or 'nothing'!r}")
+                          f"send Content-Type: application/json, not {content_type[:60] or 'nothing'!r}")
+        charset = _charset(parameters)
+        if charset is not None and charset not in ("utf-8", "utf8"):
+            raise Problem(415, "unsupported-charset", "Unsupported charset",
+                          f"JSON bodies are UTF-8 (RFC 8259), not {charset[:40]!r}")
         encoding = (request.header(b"content-encoding") or "identity").strip().lower()
         if encoding not in ("identity", "gzip", "x-gzip"):
             raise Problem(415, "unsupported-encoding", "Unsupported content encoding",
@@ -260,10 +268,14 @@ class CollectorApp:
         raw = await _read_body(request.receive, wire_limit)
         if compressed:
             raw = gunzip(raw, MAX_BODY_BYTES)
+        if is_wide_charset(raw):
+            raise Problem(415, "unsupported-charset", "Unsupported charset",
+                          "the body is UTF-16 or UTF-32; JSON bodies are UTF-8 (RFC 8259)")
         try:
-            return load_json(raw)
+            value, request.numbers_unchecked = parse_body(raw)
         except (ValueError, RecursionError):
             raise Problem(400, "malformed-body", "Malformed body", "the body is not valid JSON", code="MALFORMED_JSON") from None
+        return value
 
     def _client_ip(self, request: Request) -> str | None:
         client = request.scope.get("client")
@@ -297,22 +309,30 @@ class CollectorApp:
         return any(ip in network for network in self._trusted)
 
     def _rate_limit(self, principal: Principal, device_id: Any, route: str, request: Request) -> None:
-        if principal.kind == "producer":
-            return  # server-side producers post for many devices; 000's client limit does not apply
+        """000's per-device window (or its per-user fallback when no device is named), and a
+        window per identity whatever device ids the request names: a client that rotates
+        `device_id` is still one user, one API key or one address."""
         s = self.settings
-        if isinstance(device_id, str) and device_id:
-            key, limit = "d:" + device_id, s.rate_limit_per_minute
-        elif principal.user_id:
-            key, limit = "u:" + principal.user_id, s.rate_limit_user_per_minute
+        if principal.kind == "producer":
+            # Server-side producers post for many devices: no device window, one per key.
+            windows = [("key", "k:" + (principal.key_id or ""), s.rate_limit_api_key_per_minute)]
         else:
-            key, limit = "ip:" + (self._client_ip(request) or ""), s.rate_limit_user_per_minute
-        retry_after = self.limiter.hit(key, limit, self.clock().timestamp())
-        if retry_after is not None:
-            self.metrics.rate_limited.labels(route).inc()
-            log.warning("rate limit exceeded", extra={"route": route, "key_kind": key.split(":", 1)[0]})
-            raise Problem(429, "rate-limit-exceeded", "Too many requests",
-                          f"at most {limit} requests a minute; retry in {int(retry_after)} s",
-                          headers=[(b"retry-after", str(int(retry_after)).encode())])
+            # Who is posting: the token's user, else the client address.
+            identity = "u:" + principal.user_id if principal.user_id else "ip:" + (self._client_ip(request) or "")
+            if isinstance(device_id, str) and device_id:
+                windows = [("device", "d:" + device_id, s.rate_limit_per_minute)]
+            else:  # 000's fallback for a request naming no device
+                windows = [("user" if principal.user_id else "address", identity, s.rate_limit_user_per_minute)]
+            windows.append(("identity", "i:" + identity, s.rate_limit_identity_per_minute))
+        now = self.clock().timestamp()
+        for kind, key, limit in windows:
+            retry_after = self.limiter.hit(key, limit, now)
+            if retry_after is not None:
+                self.metrics.rate_limited.labels(route).inc()
+                log.warning("rate limit exceeded", extra={"route": route, "key_kind": kind})
+                raise Problem(429, "rate-limit-exceeded", "Too many requests",
+                              f"at most {limit} requests a minute per {kind}; retry in {int(retry_after)} s",
+                              headers=[(b"retry-after", str(int(retry_after)).encode())])
 
     def _admit(self, events: list, principal: Principal, request: Request, now: datetime, counts: Counter):
         """Judge, filter by consent and enrich each event. Returns (spool lines, errors, dropped)."""
@@ -335,8 +355,12 @@ class CollectorApp:
         errors: list[dict] = []
         ages: list[float] = []
         dropped = 0
+        numbers_unchecked = request.numbers_unchecked
         for index, event in enumerate(events):
             rejection = check_event(event, taxonomy, server_side=True)
+            if rejection is None and numbers_unchecked:
+                problem = number_problem(event)
+                rejection = Rejection(INVALID_FIELD, problem) if problem is not None else None
             if rejection is not None:
                 errors.append({"index": index, "code": rejection.reason, "message": rejection.detail})
                 name = event.get("event_name") if isinstance(event, dict) else None
@@ -508,6 +532,15 @@ def _playback_label(body: Any) -> str:
     if isinstance(event_type, str) and event_type.lower() in telemetry.EVENT_TYPES:
         return f"track.{event_type.lower()}"
     return "unknown"
+
+
+def _charset(parameters: str) -> str | None:
+    """The charset parameter of a Content-Type (lower case, unquoted), or None."""
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').strip().lower()
+    return None
 
 
 def _too_large(detail: str) -> Problem:

@@ -10,6 +10,7 @@ signature is looked at. Expiry is checked against the collector's own (injectabl
 from __future__ import annotations
 
 import hmac
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,10 +35,10 @@ class AuthError(Exception):
 class Principal:
     kind: str  # "user" (a JWT), "producer" (an API key) or "anonymous"
     user_id: str | None = None  # the token's `sub`
+    key_id: str | None = None  # which configured API key (its position), for per-key limits
 
 
 ANONYMOUS = Principal("anonymous")
-PRODUCER = Principal("producer")
 
 
 def _load_public_key(text: str):
@@ -69,6 +70,7 @@ class Authenticator:
             algorithm, key = _load_public_key(settings.jwt_public_key)
             self._keys[algorithm] = key
         self._api_keys = tuple(key.encode("utf-8") for key in settings.api_keys)
+        self._producers = tuple(Principal("producer", key_id=f"key-{n}") for n in range(len(self._api_keys)))
         self._audience = settings.jwt_audience
         self._issuer = settings.jwt_issuer
         self.allow_anonymous = settings.allow_anonymous
@@ -98,12 +100,13 @@ class Authenticator:
 
     def _check_api_key(self, presented: bytes) -> Principal:
         # Compare with every key, without stopping at a match, so timing says nothing.
-        matched = False
-        for key in self._api_keys:
-            matched |= hmac.compare_digest(presented, key)
-        if not matched:
+        matched = None
+        for n, key in enumerate(self._api_keys):
+            if hmac.compare_digest(presented, key):
+                matched = n
+        if matched is None:
             raise AuthError("unknown API key")
-        return PRODUCER
+        return self._producers[matched]
 
     def _verify(self, token: str) -> Principal:
         known = self._verified.get(token)
@@ -154,15 +157,23 @@ class Authenticator:
         except jwt.PyJWTError as error:
             raise AuthError(f"invalid token: {error}") from None
         exp, nbf = claims.get("exp"), claims.get("nbf")
-        if not _is_number(exp):
-            raise AuthError("token 'exp' is not a number")
-        if nbf is not None and not _is_number(nbf):
-            raise AuthError("token 'nbf' is not a number")
+        # PyJWT parses the payload with the standard json module, which reads NaN, Infinity
+        # and 1e400 (→ inf) as floats; with PyJWT's own time checks off, an `exp` of NaN or
+        # Infinity would compare as "never expired". Every time claim must be a finite number.
+        for claim in ("exp", "nbf", "iat"):
+            value = claims.get(claim)
+            if (value is not None or claim == "exp") and not _is_finite_number(value):
+                raise AuthError(f"token {claim!r} is not a finite number")
         subject = claims.get("sub")
         if subject is not None and (not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT_LENGTH):
             raise AuthError(f"token 'sub' must be a string of 1 to {MAX_SUBJECT_LENGTH} characters")
         return float(exp), (float(nbf) if nbf is not None else None), subject
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _is_finite_number(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)  # an int beyond a double's range overflows: not finite
+    except OverflowError:
+        return False

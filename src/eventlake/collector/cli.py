@@ -32,28 +32,16 @@ def _check_spool_dir(directory: str) -> None:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     from .app import CollectorApp
+    from .http import raise_open_file_limit, server_config
     from .logs import use_json_logs
 
     use_json_logs(logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
     _check_spool_dir(settings.spool_dir)
     app = CollectorApp(settings)  # a missing credential configuration fails here, as one line
-    config = uvicorn.Config(
-        app,
-        host=args.host,
-        port=args.port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,  # an access log would carry full client addresses
-        proxy_headers=False,  # X-Forwarded-For is judged by the app, against EVENTLAKE_TRUSTED_PROXIES
-        log_config=None,
-        backlog=2048,
-        timeout_graceful_shutdown=15,
-        server_header=False,
-    )
+    raise_open_file_limit()  # idle connections are capped below it (eventlake.collector.http)
+    config = server_config(app, settings, host=args.host, port=args.port, loop="uvloop",
+                           backlog=2048, timeout_graceful_shutdown=15)
     server = _clean_exit_server(config)
     try:
         server.run()

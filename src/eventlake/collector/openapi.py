@@ -24,9 +24,13 @@ def _write_errors(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     responses = {
         "400": _problem("Malformed body (not JSON, not the documented shape, broken gzip)."),
         "401": _problem("Missing, malformed, unsigned, wrongly signed or expired credentials."),
+        "408": _problem("The request head or body did not arrive in time; the connection is closed."),
         "413": _problem("Body larger than 100 KB after decompression, or too many events."),
-        "415": _problem("Content-Type is not application/json, or the Content-Encoding is not gzip/identity."),
-        "429": {**_problem("Rate limited (sliding minute per device, or per user)."), "headers": _retry_after()},
+        "415": _problem("Content-Type is not application/json, its charset is not UTF-8, the body is UTF-16/32, "
+                        "or the Content-Encoding is not gzip/identity."),
+        "429": {**_problem("Rate limited (sliding minute per device, per user without a device, and per identity: "
+                           "user, address or API key)."), "headers": _retry_after()},
+        "431": _problem("Request head larger than the limit, or too many header fields."),
         "503": {**_problem("The events cannot be made durable now (spool full or failing)."), "headers": _retry_after()},
     }
     responses.update(extra or {})
@@ -129,7 +133,7 @@ def openapi_document() -> dict[str, Any]:
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                            "description": "HS256, RS256 or ES256 per configuration; exp required; sub becomes user_id."},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
-                           "description": "server-side producers; not rate limited per device"},
+                           "description": "server-side producers; rate limited per key, not per device"},
             },
             "schemas": {
                 "Problem": {"type": "object", "required": ["type", "title", "status"], "properties": {
