@@ -57,18 +57,9 @@ JUDGED = StructType(
 CLIENT_SKEW_SECONDS = 5 * 60
 
 
-def _judge_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """mapInArrow body: runs in the Python workers, one Arrow batch at a time.
-
-    Every value `judge_line` returns fits its Arrow type (valid Unicode, 32-bit schema
-    version, timestamps Spark can hold), so building the batch cannot fail on content.
-    """
-    from eventlake.envelope import judge_line
-    from eventlake.taxonomy import load_taxonomy
-
-    taxonomy = load_taxonomy()
-    names = [name for name, _ in JUDGED_FIELDS]
-    arrow_schema = pa.schema(
+def judged_arrow_schema() -> pa.Schema:
+    """The Arrow types of JUDGED_FIELDS, as the judge's batches carry them to Spark."""
+    return pa.schema(
         [
             pa.field("reason", pa.string()),
             pa.field("detail", pa.string()),
@@ -83,6 +74,20 @@ def _judge_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
             for name, dtype in JUDGED_FIELDS[6:]
         ]
     )
+
+
+def _judge_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """mapInArrow body: runs in the Python workers, one Arrow batch at a time.
+
+    Every value `judge_line` returns fits its Arrow type (valid Unicode, 32-bit schema
+    version, timestamps Spark can hold), so building the batch cannot fail on content.
+    """
+    from eventlake.envelope import judge_line
+    from eventlake.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    names = [name for name, _ in JUDGED_FIELDS]
+    arrow_schema = judged_arrow_schema()
     for batch in batches:
         columns: dict[str, list] = {name: [] for name in names}
         for raw in batch.column("raw").to_pylist():
