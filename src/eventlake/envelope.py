@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -81,6 +82,20 @@ def _orjson_int(text: str) -> int | float:
     return value if _INT_RANGE[0] <= value <= _INT_RANGE[1] else _strict_float(text)
 
 
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _deeper_than(text: str, limit: int) -> bool:
+    """Whether JSON text opens more than `limit` arrays and objects inside each other."""
+    depth = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
 def _reject_constant(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")
 
@@ -96,6 +111,13 @@ def load_json(raw: str | bytes) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         pass
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        # JSON is UTF-8 (RFC 8259 §8.1); json.loads would also guess UTF-16 and UTF-32.
+        raw = bytes(raw).decode("utf-8")
+    # The standard parser's depth depends on the caller's stack and recursion limit: count
+    # first, so the same line gets the same answer in a test, a Spark worker or the collector.
+    if _deeper_than(raw, MAX_NESTING):
+        raise ValueError(f"nested deeper than {MAX_NESTING} levels")
     try:
         return json.loads(raw, parse_constant=_reject_constant, parse_float=_strict_float, parse_int=_orjson_int)
     except RecursionError:
