@@ -55,9 +55,9 @@ _PHONE_AFTER = r"(?![0-9A-Za-z_]|[.\-/:][0-9])"
 # International: `+` or `00`, a country code, 8–15 digits in all, any common separators
 # (`+44 (0)20 7946 0958`, `+1-202-555-0143`, `0044 20 7946 0958`).
 _PHONE_INTERNATIONAL = r"(?:\+|00)[1-9](?:[\s.\-()]{0,2}[0-9]){7,14}"
-# National with a trunk 0: 9–11 digits, separated within the area code's first digits
+# National with a trunk 0: 9–12 digits, separated within the area code's first digits
 # (`020 7946 0958`, `06 12 34 56 78`, `(030) 1234567`). A bare digit run is an id, not a phone.
-_PHONE_NATIONAL = r"(?=\(?0[1-9][0-9]{0,4}[\s.\-()])\(?0[1-9](?:[\s.\-()]{0,2}[0-9]){7,9}"
+_PHONE_NATIONAL = r"(?=\(?0[1-9][0-9]{0,4}[\s.\-()])\(?0[1-9](?:[\s.\-()]{0,2}[0-9]){7,10}"
 # North American: `(555) 123-4567`, `555-123-4567`, `555.123.4567`.
 _PHONE_NANP = r"(?:\([0-9]{3}\)[\s.\-]?|[0-9]{3}[\s.\-])[0-9]{3}[\s.\-][0-9]{4}"
 PHONE_PATTERN = f"{_PHONE_BEFORE}(?:{_PHONE_INTERNATIONAL}|{_PHONE_NATIONAL}|{_PHONE_NANP}){_PHONE_AFTER}"
