@@ -12,6 +12,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# ISO 3166-1 alpha-2: the 249 officially assigned codes (contract §2 `market`). "Any two
+# letters" let `UK`, `EL` or `EU` through with the all-on consent default of a market
+# outside Europe.
+ISO_3166_ALPHA2 = frozenset(
+    """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
+    BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
+    DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS
+    GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN
+    KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ
+    MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM
+    PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
+    SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
+    VN VU WF WS YE YT ZA ZM ZW
+    """.split()
+)
+# Codes that are not ISO 3166-1 but that clients send for a real market (contract §5 rule 2):
+# the United Kingdom's `UK` and Greece's EU code `EL`. Read explicitly, never "any two letters".
+MARKET_ALIASES = {"UK": "GB", "EL": "GR"}
+
 # Markets whose consent defaults are all off (EU/EEA and GB); everywhere else, and a null
 # market, defaults to all on (contract §5 rule 5).
 EU_EEA_GB_MARKETS = frozenset(
@@ -19,12 +39,28 @@ EU_EEA_GB_MARKETS = frozenset(
 )
 
 CONSENT_KEYS = ("analytics", "personalization", "ad_targeting")
+# The taxonomy's consent category of events that are kept whatever the consent says
+# (004 §8.1: authentication, entitlement, playback session management, security logging).
+ESSENTIAL = "essential"
 
 # What counts as "an e-mail address or a phone number" inside a string property value.
-# Phone numbers: international form (+ and 8–15 digits, separators allowed) or the North
-# American (NNN) NNN-NNNN shape; plain digit runs (ids, timestamps, dates) are not phones.
+# Both patterns are also run by the silver quality suite, in Spark (Java regex), over the
+# properties JSON text: they use only syntax both engines read alike, and their guards are
+# explicit ASCII classes (Python's \w and \d are Unicode-wide; Java's are ASCII) so that
+# Python never sees less than the quality check does.
 EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-PHONE_PATTERN = r"(?:\+\d(?:[\s.\-()]?\d){7,14})|(?:\(?\b\d{3}\)?[\s.\-]\d{3}[\s.\-]\d{4}\b)"
+# A phone number is not glued to a word, a number, a version, a date or a time on either side.
+_PHONE_BEFORE = r"(?<![0-9A-Za-z_.+\-/@])"
+_PHONE_AFTER = r"(?![0-9A-Za-z_]|[.\-/:][0-9])"
+# International: `+` or `00`, a country code, 8–15 digits in all, any common separators
+# (`+44 (0)20 7946 0958`, `+1-202-555-0143`, `0044 20 7946 0958`).
+_PHONE_INTERNATIONAL = r"(?:\+|00)[1-9](?:[\s.\-()]{0,2}[0-9]){7,14}"
+# National with a trunk 0: 9–12 digits, separated within the area code's first digits
+# (`020 7946 0958`, `06 12 34 56 78`, `(030) 1234567`). A bare digit run is an id, not a phone.
+_PHONE_NATIONAL = r"(?=\(?0[1-9][0-9]{0,4}[\s.\-()])\(?0[1-9](?:[\s.\-()]{0,2}[0-9]){7,10}"
+# North American: `(555) 123-4567`, `555-123-4567`, `555.123.4567`.
+_PHONE_NANP = r"(?:\([0-9]{3}\)[\s.\-]?|[0-9]{3}[\s.\-])[0-9]{3}[\s.\-][0-9]{4}"
+PHONE_PATTERN = f"{_PHONE_BEFORE}(?:{_PHONE_INTERNATIONAL}|{_PHONE_NATIONAL}|{_PHONE_NANP}){_PHONE_AFTER}"
 REDACTED = "[REDACTED]"
 _PII = re.compile(f"{EMAIL_PATTERN}|{PHONE_PATTERN}")
 
@@ -36,21 +72,46 @@ class Consent:
     ad_targeting: bool
 
 
+def canonical_market(market: Any) -> str | None:
+    """The ISO 3166-1 alpha-2 code a `market` value names (any case; UK→GB, EL→GR), or None."""
+    if not isinstance(market, str) or len(market) != 2 or not market.isascii():
+        return None
+    code = market.upper()
+    code = MARKET_ALIASES.get(code, code)
+    return code if code in ISO_3166_ALPHA2 else None
+
+
 def market_default(market: str | None) -> bool:
-    return not (isinstance(market, str) and market.upper() in EU_EEA_GB_MARKETS)
+    """Every consent flag's default in this market: off in the EU/EEA and GB, else on."""
+    return canonical_market(market) not in EU_EEA_GB_MARKETS
 
 
 def effective_consent(event: Mapping[str, Any]) -> Consent:
-    """The event's `consent` flags, each missing (or non-boolean) one from the market default."""
+    """Contract §5 rule 5: the `consent` flags; a missing one from the market default.
+
+    A flag that is present but not a JSON boolean (`"false"`, `0`, `null`) counts as
+    false: a client that said something other than yes did not say yes.
+    """
     default = market_default(event.get("market"))
     given = event.get("consent")
     given = given if isinstance(given, Mapping) else {}
 
     def flag(key: str) -> bool:
-        value = given.get(key)
-        return value if isinstance(value, bool) else default
+        if key not in given:
+            return default
+        value = given[key]
+        return value if isinstance(value, bool) else False
 
     return Consent(*(flag(key) for key in CONSENT_KEYS))
+
+
+def consent_keeps(event: Mapping[str, Any], consent_category: str) -> bool:
+    """The one consent decision (contract §5 rule 5), for the collector, silver and the generator.
+
+    An event is kept when its effective analytics consent is on, or when the taxonomy puts
+    its name in the `essential` category, which needs no analytics consent.
+    """
+    return consent_category == ESSENTIAL or effective_consent(event).analytics
 
 
 def truncate_ip(ip: str) -> str | None:

@@ -60,6 +60,20 @@ def parse_timestamp(value) -> datetime | None:
     return moment.astimezone(timezone.utc) if moment.tzinfo else None
 
 
+def analytics_consent(event: dict) -> bool:
+    """Contract §5 rule 5 as written: the `analytics` key when present (true only if it is
+    the JSON boolean true), else the market default."""
+    consent = event.get("consent")
+    if isinstance(consent, dict) and "analytics" in consent:
+        return consent["analytics"] is True
+    return event.get("market") not in OFF_BY_DEFAULT
+
+
+def consent_keeps(event: dict, category: str) -> bool:
+    """Kept with analytics consent, and always when the taxonomy calls the event essential."""
+    return category == "essential" or analytics_consent(event)
+
+
 def judge(lines: list[Line], taxonomy: Taxonomy) -> Counter:
     """Contract §5, rules 1-6 in order, over lines in writing order (keys sort by run)."""
     outcome: Counter = Counter()
@@ -83,11 +97,7 @@ def judge(lines: list[Line], taxonomy: Taxonomy) -> Counter:
         if spec.check_properties(event.get("properties")) is not None:
             outcome["INVALID_PROPERTY"] += 1
             continue
-        consent = event.get("consent")
-        analytics = consent.get("analytics") if isinstance(consent, dict) else None
-        if analytics is None:
-            analytics = event.get("market") not in OFF_BY_DEFAULT
-        if analytics is False:
+        if not consent_keeps(event, spec.consent):
             outcome["consent"] += 1
             continue
         if event["event_id"] in first_seen:

@@ -16,7 +16,7 @@ from eventlake.generate import DUPLICATE_KINDS, QUARANTINE_REASONS, generate_tra
 from eventlake.landing import LocalSink
 from eventlake.taxonomy import is_ulid, load_taxonomy, parse_registry
 
-from generated_lines import judge, parse_object, parse_timestamp, read_landing
+from generated_lines import analytics_consent, judge, parse_object, parse_timestamp, read_landing
 
 pytestmark = pytest.mark.unit
 
@@ -97,6 +97,15 @@ def test_expected_outcomes_match_an_independent_reading_of_the_contract(run):
                              + summary.expected_consent_drops + summary.expected_duplicates)
     assert sum(summary.faults[k] for k in DUPLICATE_KINDS) == summary.expected_duplicates
     assert {r: summary.faults[r] for r in QUARANTINE_REASONS} == summary.expected_quarantine
+
+
+def test_essential_events_without_analytics_consent_are_expected_in_silver(run):
+    """The case rule 5 keeps (auth.*, session.*, ...) occurs, so the count above covers it."""
+    _, _, lines = run
+    taxonomy = load_taxonomy()
+    kept = [e for e in events_of(lines)
+            if not analytics_consent(e) and getattr(taxonomy.get(e.get("event_name")), "consent", None) == "essential"]
+    assert kept
 
 
 def test_landing_paths_are_the_utc_date_and_hour_of_event_timestamp(run):

@@ -234,3 +234,27 @@ def test_silver_columns_are_the_contract_columns(spark):
     assert silver.columns == SILVER_COLUMNS
     assert dict(silver.dtypes)["event_hour"] == "timestamp"
     assert silver.select(F.col("event_domain")).first()[0] == "playback"
+
+
+def test_consent_keeps_essential_events_and_reads_odd_flags_as_off(spark):
+    """Rule 5 as the collector applies it: essential events need no analytics consent; a
+    flag that is not a JSON boolean is off; UK and EL are GB and GR (default off)."""
+    auth = {"event_name": "auth.login", "properties": {"method": "password"}}
+    rows = silver_of(
+        spark,
+        event(event_id="de-playback", market="DE"),
+        event(event_id="de-login", market="DE", **auth),
+        event(event_id="uk-playback", market="UK"),
+        event(event_id="el-login", market="el", consent={"analytics": False}, **auth),
+        event(event_id="us-text-flag", market="US", consent={"analytics": "true"}),
+        event(event_id="us-zero-flag", market="US", consent={"analytics": 0}),
+        event(event_id="us-null-object", market="US", consent=None),
+        event(event_id="us-login-odd-flag", market="US", consent={"analytics": "false"}, **auth),
+    ).select("event_id", "market")
+    assertDataFrameEqual(
+        rows,
+        spark.createDataFrame(
+            [("de-login", "DE"), ("el-login", "GR"), ("us-null-object", "US"), ("us-login-odd-flag", "US")],
+            "event_id STRING, market STRING",
+        ),
+    )

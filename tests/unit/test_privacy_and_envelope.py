@@ -45,7 +45,8 @@ def test_ip_truncation(ip, truncated):
         ({"market": "no"}, Consent(False, False, False)),
         ({"market": "DE", "consent": {"analytics": True}}, Consent(True, False, False)),
         ({"market": "US", "consent": {"ad_targeting": False}}, Consent(True, True, False)),
-        ({"market": "US", "consent": {"analytics": "false"}}, Consent(True, True, True)),
+        # Present but not a JSON boolean: off, never the (all-on) market default.
+        ({"market": "US", "consent": {"analytics": "false"}}, Consent(False, True, True)),
     ],
 )
 def test_effective_consent_uses_market_defaults_for_missing_flags(event, consent):
@@ -118,6 +119,6 @@ def test_envelope_fields_of_the_wrong_type_are_invalid_fields():
 
 
 def test_normalise_truncates_a_full_ip_a_producer_sent_and_uppercases_market():
-    row = normalise(valid(ip_truncated="198.51.100.23", market="fr", consent={"analytics": True}))
+    row = normalise(valid(ip_truncated="198.51.100.23", market="fr", consent={"analytics": True}), "analytics")
     assert (row["ip_truncated"], row["market"], row["consent_analytics"]) == ("198.51.100.0", "FR", True)
     assert (row["no_personalization"], row["no_ad_targeting"]) == (True, True)

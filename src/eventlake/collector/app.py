@@ -23,7 +23,7 @@ import orjson
 from eventlake.config import Settings
 from eventlake.envelope import INVALID_FIELD, Rejection, check_event, parse_timestamp
 from eventlake.landing import LandingSink, sink_for
-from eventlake.privacy import effective_consent, truncate_ip
+from eventlake.privacy import consent_keeps, truncate_ip
 from eventlake.taxonomy import Taxonomy, load_taxonomy
 
 from . import telemetry
@@ -126,10 +126,8 @@ class CollectorApp:
         self.metrics = CollectorMetrics()
         self.limiter = SlidingWindowLimiter()
         self._trusted = tuple(ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies)
-        self._essential = frozenset(spec.name for spec in self.taxonomy if spec.consent == "essential")
         # Small memos for per-request work whose answer depends on one short string only.
         self._truncated_ips: dict[str, str | None] = {}
-        self._market_analytics: dict[Any, bool] = {}
         self.spool: Spool | None = None
         self.flusher: Flusher | None = None
         self.unlanded_segments = 0  # after shutdown: segments left for the next start
@@ -348,9 +346,8 @@ class CollectorApp:
             enrichment["user_agent"] = enrichment["user_agent"][:512]
         if principal.user_id is not None:
             enrichment["user_id"] = principal.user_id
-        taxonomy, essential, dumps = self.taxonomy, self._essential, orjson.dumps
+        taxonomy, dumps = self.taxonomy, orjson.dumps
         new_event_id = uuid7_maker(unix_ms)
-        market_analytics = self._market_analytics
         lines: list[bytes] = []
         errors: list[dict] = []
         ages: list[float] = []
@@ -367,16 +364,7 @@ class CollectorApp:
                 counts[(name if isinstance(name, str) and name in taxonomy else "unknown", "rejected")] += 1
                 continue
             name = event["event_name"]
-            consent = event.get("consent")
-            if consent is None:
-                # Without a consent object the answer depends on the market alone.
-                market = event.get("market")
-                analytics = market_analytics.get(market)
-                if analytics is None:
-                    analytics = market_analytics[market] = effective_consent({"market": market}).analytics
-            else:
-                analytics = effective_consent(event).analytics
-            if not analytics and name not in essential:
+            if not consent_keeps(event, taxonomy.get(name).consent):
                 dropped += 1
                 counts[(name, "dropped_consent")] += 1
                 continue

@@ -112,16 +112,8 @@ class User:
     region: str
     consent: dict[str, bool] | None
     consent_present: bool  # False: the key is absent from the envelope
-    analytics_allowed: bool  # the effective consent of contract §5 rule 5
     profiles: tuple[Profile, ...]
     devices: tuple[Device, ...]
-
-
-def effective_analytics(market: str | None, consent: object, consent_present: bool) -> bool:
-    """Contract §5 rule 5: an explicit `analytics` key wins, else the market default."""
-    if consent_present and isinstance(consent, dict) and isinstance(consent.get("analytics"), bool):
-        return consent["analytics"]
-    return market not in CONSENT_OFF_BY_DEFAULT_MARKETS
 
 
 def _weighted(table: dict) -> tuple[list, list[float]]:
@@ -206,7 +198,6 @@ def build_population(seed: int, users: int) -> list[User]:
                 region=region,
                 consent=consent,
                 consent_present=present,
-                analytics_allowed=effective_analytics(market, consent, present),
                 profiles=profiles,
                 devices=devices,
             )

@@ -39,6 +39,7 @@ from eventlake.generate.population import COLLECTORS, User, build_population
 from eventlake.generate.properties import Catalog, PropertyFactory
 from eventlake.generate.sessions import FLOW_EVENTS, music_session, video_session
 from eventlake.landing import LandingSink, encode_lines, landing_key, sink_for
+from eventlake.privacy import consent_keeps
 from eventlake.taxonomy import EventSpec, Taxonomy, load_taxonomy
 
 QUARANTINE_REASONS = (
@@ -457,7 +458,8 @@ class _Engine:
             if kind.startswith("duplicate"):
                 self.pending[kind] += 1  # made from the next line that reaches silver
                 kind = None
-        outcome = _SILVER if user.analytics_allowed else _CONSENT
+        # The envelope's market and consent decide, through the very function silver uses.
+        outcome = _SILVER if consent_keeps(base, spec.consent) else _CONSENT
         if kind is not None:
             outcome = _QUARANTINE[kind]
             self._break(kind, event, spec)

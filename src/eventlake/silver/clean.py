@@ -3,7 +3,8 @@
 The rules run in the contract's order:
 1–4  `judge_lines`    per line, in Python, by the same code the collector uses
      (`eventlake.envelope`): quarantine reason or normalised fields.
-5    `consented_events`  analytics consent off → dropped and counted.
+5    `consented_events`  analytics consent off → dropped and counted, unless the event is
+     essential (the decision is `eventlake.privacy.consent_keeps`, made in the judge).
 6    `dedupe_events` within the run, then a MERGE into silver across all runs: at most one
      row per event_id, the earliest event_timestamp wins (also when it arrives later).
 """
@@ -38,6 +39,8 @@ JUDGED_FIELDS: list[tuple[str, object]] = [
     ("os_version", StringType()),
     ("connection_type", StringType()),
     ("market", StringType()),
+    # Rule 5's answer (eventlake.privacy.consent_keeps): analytics consent on, or an
+    # essential event, which needs none. False: dropped and counted.
     ("consent_analytics", BooleanType()),
     ("no_personalization", BooleanType()),
     ("no_ad_targeting", BooleanType()),
@@ -54,20 +57,9 @@ JUDGED = StructType(
 CLIENT_SKEW_SECONDS = 5 * 60
 
 
-def _judge_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """mapInArrow body: runs in the Python workers, one Arrow batch at a time."""
-    from eventlake.envelope import (
-        MALFORMED_JSON,
-        check_event,
-        load_json,
-        normalise,
-        readable_identity,
-    )
-    from eventlake.taxonomy import load_taxonomy
-
-    taxonomy = load_taxonomy()
-    names = [name for name, _ in JUDGED_FIELDS]
-    arrow_schema = pa.schema(
+def judged_arrow_schema() -> pa.Schema:
+    """The Arrow types of JUDGED_FIELDS, as the judge's batches carry them to Spark."""
+    return pa.schema(
         [
             pa.field("reason", pa.string()),
             pa.field("detail", pa.string()),
@@ -82,26 +74,24 @@ def _judge_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
             for name, dtype in JUDGED_FIELDS[6:]
         ]
     )
+
+
+def _judge_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """mapInArrow body: runs in the Python workers, one Arrow batch at a time.
+
+    Every value `judge_line` returns fits its Arrow type (valid Unicode, 32-bit schema
+    version, timestamps Spark can hold), so building the batch cannot fail on content.
+    """
+    from eventlake.envelope import judge_line
+    from eventlake.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    names = [name for name, _ in JUDGED_FIELDS]
+    arrow_schema = judged_arrow_schema()
     for batch in batches:
         columns: dict[str, list] = {name: [] for name in names}
         for raw in batch.column("raw").to_pylist():
-            try:
-                event = load_json(raw) if raw is not None else None
-            except ValueError:
-                event = None
-                rejection_reason, detail = MALFORMED_JSON, "not valid JSON"
-            else:
-                rejection = check_event(event, taxonomy)
-                rejection_reason = rejection.reason if rejection else None
-                detail = rejection.detail if rejection else None
-            if rejection_reason is None:
-                row = normalise(event)
-                row["reason"] = None
-                row["detail"] = None
-            else:
-                event_id, event_name = readable_identity(event)
-                row = {"reason": rejection_reason, "detail": detail,
-                       "event_id": event_id, "event_name": event_name}
+            row = judge_line(raw, taxonomy)
             for name in names:
                 columns[name].append(row.get(name))
         judged = pa.RecordBatch.from_pydict(columns, schema=arrow_schema)
@@ -124,7 +114,7 @@ def valid_events(judged: DataFrame) -> DataFrame:
 
 
 def consented_events(valid: DataFrame) -> DataFrame:
-    """Rule 5: only events whose effective analytics consent is on go on to silver."""
+    """Rule 5: only events that consent keeps (analytics on, or essential) go on to silver."""
     return valid.where(F.col("consent_analytics"))
 
 

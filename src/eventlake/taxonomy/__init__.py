@@ -45,7 +45,7 @@ class PropertySpec:
             return f"{self.name}: expected {self.type}, got {_json_type_name(value)}"
         if self.enum is not None and value not in self.enum:
             allowed = ", ".join(str(v) for v in self.enum)
-            return f"{self.name}: {value!r} is not one of {allowed}"
+            return f"{self.name}: {shown_value(value)} is not one of {allowed}"
         if self.type in ("number", "integer"):
             if self.minimum is not None and value < self.minimum:
                 return f"{self.name}: {value} is below the minimum {self.minimum:g}"
@@ -55,7 +55,7 @@ class PropertySpec:
             if self.max_length is not None and len(value) > self.max_length:
                 return f"{self.name}: longer than {self.max_length} characters"
             if self.format == "ulid" and not is_ulid(value):
-                return f"{self.name}: {value!r} is not a ULID"
+                return f"{self.name}: {shown_value(value)} is not a ULID"
         return None
 
 
@@ -125,7 +125,22 @@ class Taxonomy:
 
 
 def is_ulid(value: str) -> bool:
-    return len(value) == 26 and value[0] in "01234567" and set(value.upper()) <= _ULID_ALPHABET
+    """26 Crockford base32 characters, the first 0–7 (128 bits); either case (contract §4).
+
+    ASCII first: `str.upper` maps some non-ASCII letters into the alphabet (`ſ` → `S`).
+    """
+    return (
+        len(value) == 26
+        and value.isascii()
+        and value[0] in "01234567"
+        and set(value.upper()) <= _ULID_ALPHABET
+    )
+
+
+def shown_value(value: Any, limit: int = 40) -> str:
+    """A client's value in a quarantine detail: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _has_json_type(value: Any, json_type: str) -> bool:

@@ -28,13 +28,14 @@ How to read the property column:
   present and not null. Extra properties not listed are always allowed and kept.
 - Types are strict JSON types: the string `"12"` and `true` are not numbers, `1.5` is not an
   integer (`2.0` is).
-- `≥ 0`, `0–100` are inclusive ranges; `one of` lists the only accepted values; `ULID` is a
-  26-character Crockford base-32 ULID.
+- `≥ 0`, `0–100` are inclusive ranges; `one of` lists the only accepted values; `ULID` is 26
+  Crockford base-32 characters (either case) encoding 128 bits, so the first is `0`–`7`.
 - Durations (`*_ms`, `*_seconds`), counts and amounts are ≥ 0; percentages are 0–100;
   positions are 1-based.
 
 Consent categories (004 §8.1): `essential` (authentication, entitlement, playback session
-management, security), `analytics`, `personalization`, `ad_targeting`.
+management, security: kept without analytics consent, contract §5 rule 5), `analytics`,
+`personalization`, `ad_targeting`.
 """
 
 

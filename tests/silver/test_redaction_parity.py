@@ -1,0 +1,33 @@
+"""The silver quality suite runs PHONE_PATTERN / EMAIL_PATTERN in Spark (Java regex) over the
+properties JSON text; silver redacts with Python's `re`. Both must read them alike, or the
+critical `no_phone_in_properties` check fails on data that was redacted (or misses some)."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from pyspark.sql import functions as F
+
+from eventlake.privacy import EMAIL_PATTERN, PHONE_PATTERN, contains_pii, redact_pii
+
+from pii_cases import NOT_PHONES, PHONES
+
+pytestmark = pytest.mark.unit
+EMAILS = ["a.b@example.co.uk", "write to x+y@mail.example.org"]
+
+
+def test_java_and_python_read_the_patterns_alike(spark):
+    texts = PHONES + NOT_PHONES + EMAILS
+    # Each text alone, and as silver stores it: inside the properties JSON, after redaction.
+    rows = [(text, orjson.dumps(redact_pii({"v": text, "n": 1234567})).decode()) for text in texts]
+    found = spark.createDataFrame(rows, "text STRING, properties STRING").select(
+        "text",
+        F.col("text").rlike(PHONE_PATTERN).alias("phone"),
+        F.col("text").rlike(EMAIL_PATTERN).alias("email"),
+        (F.col("properties").rlike(PHONE_PATTERN) | F.col("properties").rlike(EMAIL_PATTERN)).alias("left"),
+    ).collect()
+    by_text = {row["text"]: row for row in found}
+    for text in texts:
+        assert (by_text[text]["phone"] or by_text[text]["email"]) == contains_pii(text), text
+        assert by_text[text]["phone"] is (text in PHONES), text
+        assert not by_text[text]["left"], text  # the quality check passes on what silver wrote
