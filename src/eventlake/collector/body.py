@@ -37,8 +37,8 @@ def is_wide_charset(raw: bytes) -> bool:
 def parse_body(raw: bytes) -> tuple[Any, bool]:
     """(value, needs_check): the body as JSON, strictly UTF-8, no NaN/Infinity literals.
 
-    needs_check is True when the value may hold a number that is not exact as a double or a
-    string no encoder can write; `number_problem` then says which event does. Raises
+    needs_check is True when the value may hold a number that is not exact as a double;
+    `number_problem` then says which event does. Raises
     ValueError (or RecursionError) when the body is not JSON."""
     try:
         value = orjson.loads(raw)
@@ -73,8 +73,11 @@ def _parse_int(literal: str) -> int:
 
 
 def number_problem(value: Any) -> str | None:
-    """Why `value` cannot be stored exactly, or None: the path of the first integer outside
-    ±(2**53 − 1), number beyond a double's range, or string with an unpaired surrogate."""
+    """Why a number in `value` cannot be stored exactly, or None: the path of the first
+    integer outside ±(2**53 − 1) or number beyond a double's range.
+
+    Only numbers: lone surrogates and deep nesting are the shared judge's (MALFORMED_JSON,
+    as silver would say), so this walk passes over them."""
     stack: list[tuple[str, Any, int]] = [("", value, 0)]
     while stack:
         path, item, depth = stack.pop()
@@ -88,25 +91,12 @@ def number_problem(value: Any) -> str | None:
         elif isinstance(item, float):
             if not math.isfinite(item):
                 return f"{path or 'value'}: the number is beyond the range of a double"
-        elif isinstance(item, str):
-            if not _encodable(item):
-                return f"{path or 'value'}: the string holds an unpaired surrogate"
         elif depth >= _MAX_NESTING:
-            return f"{path or 'value'}: nested deeper than {_MAX_NESTING} levels"
+            continue
         elif isinstance(item, dict):
             for key, child in item.items():
-                if not _encodable(key):
-                    return f"{path or 'value'}: a key holds an unpaired surrogate"
-                stack.append((f"{path}.{key}" if path else key, child, depth + 1))
+                stack.append((f"{path}.{key}" if path else str(key), child, depth + 1))
         elif isinstance(item, list):
             for index, child in enumerate(item):
                 stack.append((f"{path}[{index}]", child, depth + 1))
     return None
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
