@@ -12,6 +12,19 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 
+def shift(day: date, days: int) -> date:
+    """`day` moved by `days`, held within the calendar (0001-01-01 .. 9999-12-31).
+
+    Silver may hold events on the first or last day a timestamp can (contract §5 rule 2
+    refuses only what cannot be held); a window around them simply ends at the calendar's
+    edge, where there are no other days to affect or read.
+    """
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.min if days < 0 else date.max
+
+
 def monday(day: date) -> date:
     """The ISO week's first day (Monday) of `day`."""
     return day - timedelta(days=day.weekday())
@@ -42,10 +55,12 @@ def date_predicate(column: str, days: Iterable[date], *, step: int = 1) -> str:
 
 
 def hour_predicate(column: str, days: Iterable[date]) -> str:
-    """`column` (an hour TIMESTAMP, UTC) within the given days, as half-open ranges."""
+    """`column` (an hour TIMESTAMP, UTC) within the given days, as half-open ranges (the
+    calendar's last day has no day after it: that range is open above)."""
     parts = [
-        f"({column} >= TIMESTAMP'{first} 00:00:00' AND "
-        f"{column} < TIMESTAMP'{last + timedelta(days=1)} 00:00:00')"
+        f"({column} >= TIMESTAMP'{first} 00:00:00'"
+        + ("" if last == date.max else f" AND {column} < TIMESTAMP'{shift(last, 1)} 00:00:00'")
+        + ")"
         for first, last in date_ranges(days)
     ]
     return " OR ".join(parts) if parts else "false"

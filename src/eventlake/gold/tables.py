@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 from typing import Literal
 
@@ -31,7 +31,7 @@ from pyspark.sql.types import (
     StructType,
 )
 
-from eventlake.gold.periods import date_predicate, days_between, hour_predicate, monday
+from eventlake.gold.periods import date_predicate, days_between, hour_predicate, monday, shift
 
 Period = Literal["day", "hour", "week"]
 
@@ -97,8 +97,8 @@ class GoldTable:
         """
         periods: set[date] = set()
         for day in changed_days:
-            first = day - timedelta(days=self.affects_days_before)
-            last = day + timedelta(days=self.affects_days_after)
+            first = shift(day, -self.affects_days_before)
+            last = shift(day, self.affects_days_after)
             if last_day is not None and self.affects_days_after:
                 last = max(day, min(last, last_day))
             periods.update(self.period_of(d) for d in days_between(first, last))
@@ -111,12 +111,9 @@ class GoldTable:
         """The silver `event_date`s recomputing `periods` needs."""
         days: set[date] = set()
         for period in periods:
-            first, last = period, period + timedelta(days=6 if self.period == "week" else 0)
+            first, last = period, shift(period, 6 if self.period == "week" else 0)
             days.update(
-                days_between(
-                    first - timedelta(days=self.reads_days_before),
-                    last + timedelta(days=self.reads_days_after),
-                )
+                days_between(shift(first, -self.reads_days_before), shift(last, self.reads_days_after))
             )
         return days
 
