@@ -199,7 +199,18 @@ def silver_run_rows(ctx: BatchContext) -> DataFrame | Skip:
     return result
 
 
+# Counts a silver run measures besides SILVER_RUN_KEYS; a run logged before they existed
+# has none of them, and the expectations that use them then see null (not applicable).
+SILVER_RUN_MEASURES = (
+    "in_run_duplicates", "cross_run_duplicates", "silver_replaced", "new_event_ids",
+    "quarantine_written", "quarantine_present",
+)
+
+
 def silver_run_metrics(ctx: BatchContext) -> DataFrame | Skip:
+    """One row of the run's counts as the run log holds them, plus `rows_found`: the silver
+    rows read back for the run's bronze lines. The expectations recompute the sums
+    themselves (the run's own `reconciles` flag is kept as a second opinion)."""
     summary = _summary_value(ctx, *SILVER_RUN_KEYS)
     if summary is None:
         return _no_summary(ctx, "silver")
@@ -211,6 +222,7 @@ def silver_run_metrics(ctx: BatchContext) -> DataFrame | Skip:
     lines_read = int(summary["lines_read"])
     quarantined = int(summary["quarantined"])
     reconciles = summary.get("reconciles")
+    measures = tuple(None if summary.get(key) is None else int(summary[key]) for key in SILVER_RUN_MEASURES)
     return ctx.spark.createDataFrame(
         [(
             lines_read,
@@ -221,9 +233,11 @@ def silver_run_metrics(ctx: BatchContext) -> DataFrame | Skip:
             True if reconciles is None else bool(reconciles),
             quarantined / lines_read if lines_read else 0.0,
             found,
+            *measures,
         )],
         "lines_read LONG, silver_rows LONG, quarantined LONG, consent_dropped LONG, "
-        "duplicates LONG, reconciles BOOLEAN, quarantine_share DOUBLE, rows_found LONG",
+        "duplicates LONG, reconciles BOOLEAN, quarantine_share DOUBLE, rows_found LONG, "
+        + ", ".join(f"{key} LONG" for key in SILVER_RUN_MEASURES),
     )
 
 
