@@ -57,7 +57,7 @@ def zone_runs(spark, tmp_path_factory):
     base = tmp_path_factory.mktemp("zones")
     source = base / "generated"
     generate_traffic(
-        Settings.from_env(env_for(source)), events=1500, days=2, start_date=date(2026, 11, 1), seed=17
+        Settings.from_env(env_for(source)), events=1000, days=2, start_date=date(2026, 11, 1), seed=17
     )
     roots = {zone: base / zone.replace("/", "_") for zone in ZONES + ("UTC",)}
     for root in roots.values():
@@ -73,7 +73,7 @@ def zone_runs(spark, tmp_path_factory):
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         ))
     for zone, (start, process) in started.items():
-        out, err = process.communicate(timeout=1800)
+        out, err = process.communicate(timeout=3000)
         windows[zone] = (start, datetime.now(timezone.utc))
         assert process.returncode == 0, f"{zone}: {err[-3000:]}"
 
