@@ -12,8 +12,12 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eventlake.config import Settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +172,7 @@ def build_spark_session(
     return spark
 
 
-def pin_utc(spark) -> None:
+def pin_utc(spark: "SparkSession") -> None:
     """Make sure the session computes in UTC even when its JVM was started without our conf.
 
     A JVM that already runs (plain `spark-submit` without spark-defaults.conf, a notebook)
