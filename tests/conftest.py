@@ -46,3 +46,27 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def lake(settings: Settings) -> Lake:
     return Lake.from_settings(settings)
+
+
+@pytest.fixture
+def local_zone():
+    """Set this Python process's local time zone (TZ + tzset); the old one is restored after.
+
+    Only the Python side moves (PySpark's datetime conversions follow it); the session's
+    JVM keeps the zone it started with. Zones in other processes need a subprocess.
+    """
+    import os
+    import time
+
+    before = os.environ.get("TZ")
+
+    def switch(zone: str) -> None:
+        os.environ["TZ"] = zone
+        time.tzset()
+
+    yield switch
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()

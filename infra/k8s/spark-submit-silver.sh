@@ -23,6 +23,9 @@ exec spark-submit \
   --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension \
   --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog \
   --conf spark.sql.session.timeZone=UTC \
+  --conf spark.driver.extraJavaOptions=-Duser.timezone=UTC \
+  --conf spark.executor.extraJavaOptions=-Duser.timezone=UTC \
+  --conf spark.executorEnv.TZ=UTC \
   --conf spark.hadoop.fs.s3a.aws.credentials.provider=software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider \
   --conf spark.hadoop.fs.s3a.connection.ssl.enabled=true \
   --conf spark.delta.logStore.s3a.impl=io.delta.storage.S3SingleDriverLogStore \

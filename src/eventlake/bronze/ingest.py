@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from eventlake.clock import as_utc, utc_now
 from eventlake.config import Settings
 from eventlake.lake import Lake
 from eventlake.landing import LANDING_SUFFIXES
@@ -92,7 +93,9 @@ def read_landing_lines(spark: SparkSession, files: list[str]) -> DataFrame:
 
 
 def to_bronze_rows(lines: DataFrame, ingested_at: datetime) -> DataFrame:
-    at = F.lit(ingested_at).cast("timestamp")
+    """The lines with the run's `ingested_at` and its UTC `ingest_date` (a naive
+    `ingested_at` is taken as UTC: PySpark would read it in the driver's local zone)."""
+    at = F.lit(as_utc(ingested_at)).cast("timestamp")
     return lines.select(
         "raw",
         "source_file",
@@ -117,7 +120,7 @@ def ingest_bronze(
     """
     lake = Lake.from_settings(settings)
     run_id = run_id or uuid.uuid4().hex
-    ingested_at = ingested_at or datetime.now(timezone.utc).replace(tzinfo=None)
+    ingested_at = ingested_at or utc_now()
     bronze = lake.bronze_events.path
 
     landed = list_landing_files(spark, lake.landing_events)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from eventlake.clock import as_utc, from_spark
 from eventlake.config import Settings
 from eventlake.lake import Lake
 from eventlake.state import ChangeWindow, delta_table_exists, read_changes
@@ -101,7 +102,7 @@ def bronze_run_rows(ctx: BatchContext) -> DataFrame | Skip:
         if not first:
             result = Skip(f"bronze version {version} holds no appended row", warn=True)
         else:
-            ingested_at = first[0][0]
+            ingested_at = from_spark(first[0][0])
             result = (
                 ctx.delta(path)
                 .where(F.col("ingest_date") == F.lit(ingested_at.date()))
@@ -178,8 +179,8 @@ def silver_run_rows(ctx: BatchContext) -> DataFrame | Skip:
         if not files:
             result = Skip("the bronze versions the run read hold no line", warn=True)
         else:
-            first = min(row["first"] for row in files)
-            last = max(row["last"] for row in files)
+            first = from_spark(min(row["first"] for row in files))
+            last = from_spark(max(row["last"] for row in files))
             sources = ctx.spark.createDataFrame([(row["source_file"],) for row in files], "source_file STRING")
             result = (
                 silver.where(F.col("ingested_at").between(F.lit(first), F.lit(last)))
@@ -198,7 +199,18 @@ def silver_run_rows(ctx: BatchContext) -> DataFrame | Skip:
     return result
 
 
+# Counts a silver run measures besides SILVER_RUN_KEYS; a run logged before they existed
+# has none of them, and the expectations that use them then see null (not applicable).
+SILVER_RUN_MEASURES = (
+    "in_run_duplicates", "cross_run_duplicates", "silver_replaced", "new_event_ids",
+    "quarantine_written", "quarantine_present",
+)
+
+
 def silver_run_metrics(ctx: BatchContext) -> DataFrame | Skip:
+    """One row of the run's counts as the run log holds them, plus `rows_found`: the silver
+    rows read back for the run's bronze lines. The expectations recompute the sums
+    themselves (the run's own `reconciles` flag is kept as a second opinion)."""
     summary = _summary_value(ctx, *SILVER_RUN_KEYS)
     if summary is None:
         return _no_summary(ctx, "silver")
@@ -210,6 +222,7 @@ def silver_run_metrics(ctx: BatchContext) -> DataFrame | Skip:
     lines_read = int(summary["lines_read"])
     quarantined = int(summary["quarantined"])
     reconciles = summary.get("reconciles")
+    measures = tuple(None if summary.get(key) is None else int(summary[key]) for key in SILVER_RUN_MEASURES)
     return ctx.spark.createDataFrame(
         [(
             lines_read,
@@ -220,9 +233,11 @@ def silver_run_metrics(ctx: BatchContext) -> DataFrame | Skip:
             True if reconciles is None else bool(reconciles),
             quarantined / lines_read if lines_read else 0.0,
             found,
+            *measures,
         )],
         "lines_read LONG, silver_rows LONG, quarantined LONG, consent_dropped LONG, "
-        "duplicates LONG, reconciles BOOLEAN, quarantine_share DOUBLE, rows_found LONG",
+        "duplicates LONG, reconciles BOOLEAN, quarantine_share DOUBLE, rows_found LONG, "
+        + ", ".join(f"{key} LONG" for key in SILVER_RUN_MEASURES),
     )
 
 
@@ -329,10 +344,10 @@ def freshness(ctx: BatchContext) -> DataFrame | Skip:
     newest_date = silver.agg(F.max("event_date")).first()[0]
     if newest_date is None:
         return Skip("silver.events is empty: freshness check skipped", warn=True)
-    newest = silver.where(F.col("event_date") == F.lit(newest_date)).agg(F.max("event_timestamp")).first()[0]
-    as_of = ctx.as_of
-    if as_of.tzinfo is not None:  # the lake's timestamps are naive UTC
-        as_of = as_of.astimezone(timezone.utc).replace(tzinfo=None)
+    newest = from_spark(
+        silver.where(F.col("event_date") == F.lit(newest_date)).agg(F.max("event_timestamp")).first()[0]
+    )
+    as_of = as_utc(ctx.as_of)  # a naive logical time means UTC
     age_hours = (as_of - newest).total_seconds() / 3600.0
     return ctx.spark.createDataFrame(
         [(newest, as_of, age_hours)], "newest_event TIMESTAMP, as_of TIMESTAMP, age_hours DOUBLE"

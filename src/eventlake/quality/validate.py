@@ -6,13 +6,14 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from eventlake.clock import as_utc, from_spark, utc_now
 from eventlake.config import Settings
 from eventlake.lake import Lake
 from eventlake.quality.batches import BUILDERS, BatchContext, Skip, run_parameters
@@ -88,7 +89,7 @@ def validate_layer(
             report.results.extend(gx_workspace.validate(suite, runnable, frame, parameters, run_id))
     gx_workspace.build_docs()
     report.docs_index = publish_docs(settings, docs_dir, lake.quality_docs)
-    write_results(spark, lake, report, validated_at or datetime.now(timezone.utc).replace(tzinfo=None))
+    write_results(spark, lake, report, as_utc(validated_at) if validated_at else utc_now())
     log.info(
         "%s quality for run %s: %d expectations, %d warnings, %d critical failures",
         layer, run_id, len(report.results), len(report.warnings), len(report.critical_failures),
@@ -114,7 +115,7 @@ def _record_skip(report: QualityReport, suite: SuiteSpec, skip: Skip) -> None:
 class RunRecord:
     run_id: str
     job: str
-    recorded_at: datetime
+    recorded_at: datetime  # aware UTC
     summary: dict[str, Any]
 
 
@@ -129,7 +130,7 @@ def read_run_record(spark: SparkSession, settings: Settings, run_id: str | None,
     row = runs.orderBy(F.col("recorded_at").desc()).limit(1).first()
     if row is None:
         return None
-    return RunRecord(row["run_id"], row["job"], row["recorded_at"], json.loads(row["summary"]))
+    return RunRecord(row["run_id"], row["job"], from_spark(row["recorded_at"]), json.loads(row["summary"]))
 
 
 # The run log entry each layer's per-run checks read: gold checks use the silver run's dates.

@@ -57,12 +57,27 @@ def ensure_table(spark: SparkSession, path: str, schema, partition_column: str) 
 def _merge(spark: SparkSession, path: str, source: DataFrame, condition: str, *, earlier_wins: bool) -> dict:
     from delta.tables import DeltaTable
 
-    merge = DeltaTable.forPath(spark, path).alias("t").merge(source.alias("s"), condition)
+    table = DeltaTable.forPath(spark, path)
+    before = table.history(1).select("version").first()[0]
+    merge = table.alias("t").merge(source.alias("s"), condition)
     if earlier_wins:
         merge = merge.whenMatchedUpdateAll(condition="s.event_timestamp < t.event_timestamp")
     merge.whenNotMatchedInsertAll().execute()
-    history = DeltaTable.forPath(spark, path).history(1).select("operation", "operationMetrics").first()
-    return dict(history["operationMetrics"]) if history["operation"] == "MERGE" else {}
+    history = DeltaTable.forPath(spark, path).history(1).select("version", "operation", "operationMetrics").first()
+    # Only this MERGE's own commit counts: with nothing to write Delta may commit nothing,
+    # and the newest entry is then an older run's.
+    if history["version"] == before or history["operation"] != "MERGE":
+        return {}
+    return dict(history["operationMetrics"])
+
+
+def _count_stored(spark: SparkSession, path: str, rows: DataFrame, keys: tuple[str, ...]) -> tuple[int, int]:
+    """(rows, how many of them the table already holds by `keys`), before they are merged."""
+    stored = spark.read.format("delta").load(path).select(*keys).withColumn("_stored", F.lit(1))
+    counted = rows.select(*keys).join(stored, list(keys), "left").agg(
+        F.count(F.lit(1)).alias("rows"), F.count("_stored").alias("stored")
+    ).first()
+    return int(counted["rows"]), int(counted["stored"])
 
 
 def bronze_to_clean(
@@ -123,37 +138,53 @@ def clean_silver(
         consent_dropped = counts.get((None, False), 0)
         candidates = counts.get((None, True), 0)
 
+        # Every figure below is measured on its own (the judged lines, the frame after the
+        # in-run dedupe, the stored keys before each MERGE, the MERGEs' own metrics), so the
+        # run's reconciliation can fail: a writer that loses or invents a row shows.
+        quarantine_written = quarantine_present = 0
         if by_reason:
-            _merge(
+            quarantine = quarantine_rows(judged)
+            quarantine_keys = ("ingest_date", "source_file", "line_number")
+            _, quarantine_present = _count_stored(spark, lake.silver_quarantine.path, quarantine, quarantine_keys)
+            metrics = _merge(
                 spark,
                 lake.silver_quarantine.path,
-                quarantine_rows(judged),
-                "t.ingest_date = s.ingest_date AND t.source_file = s.source_file "
-                "AND t.line_number = s.line_number",
+                quarantine,
+                " AND ".join(f"t.{key} = s.{key}" for key in quarantine_keys),
                 earlier_wins=False,
             )
-        silver_rows = 0
+            quarantine_written = int(metrics.get("numTargetRowsInserted", 0))
+        silver_rows = silver_replaced = deduped = cross_run_duplicates = 0
         dates = (None, None)
         if candidates:
             events = to_silver_events(
                 dedupe_events(consented_events(valid_events(judged))), settings.pseudonym_salt
             )
+            deduped, cross_run_duplicates = _count_stored(spark, lake.silver_events.path, events, ("event_id",))
             metrics = _merge(
                 spark, lake.silver_events.path, events, "t.event_id = s.event_id", earlier_wins=True
             )
             silver_rows = int(metrics.get("numTargetRowsInserted", 0))
+            silver_replaced = int(metrics.get("numTargetRowsUpdated", 0))
             span = events.agg(F.min("event_date"), F.max("event_date")).first()
             dates = (str(span[0]), str(span[1]))
     finally:
         judged.unpersist()
 
+    in_run_duplicates = candidates - deduped
     run = SilverRun(
         run_id=run_id,
         lines_read=lines_read,
         silver_rows=silver_rows,
         quarantined=sum(by_reason.values()),
         consent_dropped=consent_dropped,
-        duplicates=candidates - silver_rows,
+        duplicates=in_run_duplicates + cross_run_duplicates,
+        in_run_duplicates=in_run_duplicates,
+        cross_run_duplicates=cross_run_duplicates,
+        silver_replaced=silver_replaced,
+        new_event_ids=deduped - cross_run_duplicates,
+        quarantine_written=quarantine_written,
+        quarantine_present=quarantine_present,
         quarantine_by_reason=dict(sorted(by_reason.items())),
         bronze_versions=(window.after_version, window.up_to_version) if window and not reprocess else None,
         min_event_date=dates[0],
