@@ -71,3 +71,20 @@ SILVER_QUARANTINE = _schema(
 
 SILVER_COLUMNS = [f.name for f in SILVER_EVENTS.fields]
 QUARANTINE_COLUMNS = [f.name for f in SILVER_QUARANTINE.fields]
+
+# Columns that may hold a raw line, a raw id or a user's pseudonymous key. Delta copies the
+# min/max of indexed columns into every `add` action of `_delta_log`, where an erased value
+# would outlive its data file after VACUUM; these columns are kept out of the statistics.
+PERSONAL_COLUMNS = frozenset(
+    {"raw", "detail", "user_key", "profile_key", "device_key", "properties", "user_agent"}
+)
+
+
+def stats_properties(columns: list[str], partition_column: str | None = None) -> dict[str, str]:
+    """Table properties that collect file statistics on every column but the personal ones
+    (and the partition column, which Delta tracks by path)."""
+    skipped = PERSONAL_COLUMNS | {partition_column}
+    return {"delta.dataSkippingStatsColumns": ",".join(c for c in columns if c not in skipped)}
+
+
+BRONZE_TABLE_PROPERTIES = stats_properties(BRONZE_EVENTS.fieldNames(), "ingest_date")
