@@ -10,8 +10,11 @@ In this order, each step idempotent, so a rerun after a crash finishes the work:
 3. bronze.events and silver.events_quarantine keep raw lines: a line is the user's when its
    JSON `user_id` is the raw id, or when the quoted raw id appears in it (a malformed line
    that still carries it); silver.events holds the pseudonymous `user_key` only.
-Gold follows on its own: it consumes silver's change data feed, so the next gold run
-rebuilds exactly the periods these deletes touched (per-user tables included).
+4. gold tables with a `user_key` column lose the user's rows at once, for every period —
+   also those silver's retention removed, which no silver change reaches any more.
+Gold's aggregates follow on their own: gold consumes silver's change data feed, so the next
+gold run rebuilds exactly the periods these deletes touched. Aggregates of periods silver
+no longer holds keep the user's share in their counts (no key, no row of theirs).
 
 The raw id never reaches a log line, a Delta commit (deletes go through a MERGE whose source
 row lives only in memory, so the commit records `s.raw_user_id`, not the value) or the audit
@@ -126,6 +129,20 @@ def erase_from_landing(spark: SparkSession, settings: Settings, raw_user_id: str
     return removed
 
 
+def per_user_gold_tables(spark: SparkSession, lake: Lake) -> list[Table]:
+    """Gold tables with a `user_key` column (e.g. user_activity_daily)."""
+    from delta.tables import DeltaTable
+
+    from eventlake.maintenance.tables import list_children
+
+    tables = [lake.gold(name) for name in list_children(spark, lake.path("gold"))]
+    return [
+        t for t in tables
+        if DeltaTable.isDeltaTable(spark, t.path)
+        and "user_key" in spark.read.format("delta").load(t.path).columns
+    ]
+
+
 def _delete_matching(
     spark: SparkSession, table: Table, source: DataFrame, condition: Column, tag: str
 ) -> None:
@@ -185,12 +202,16 @@ def erase_user(
     raw_condition = raw_line_matches(F.col("t.raw"), F.col("s.raw_user_id"))
     _delete_matching(spark, lake.bronze_events, target, raw_condition, tag)
     _delete_matching(spark, lake.silver_quarantine, target, raw_condition, tag)
-    _delete_matching(
-        spark, lake.silver_events, target, F.col("t.user_key") == F.col("s.user_key"), tag
-    )
+    by_key = F.col("t.user_key") == F.col("s.user_key")
+    _delete_matching(spark, lake.silver_events, target, by_key, tag)
+    # Per-user gold rows go now, not only through silver's change feed: gold keeps periods
+    # that silver's retention removed, and no silver change will ever reach those.
+    per_user_gold = per_user_gold_tables(spark, lake)
+    for table in per_user_gold:
+        _delete_matching(spark, table, target, by_key, tag)
     rows = {
         table.name: rows_deleted_by(spark, table, tag)
-        for table in (lake.bronze_events, lake.silver_quarantine, lake.silver_events)
+        for table in (lake.bronze_events, lake.silver_quarantine, lake.silver_events, *per_user_gold)
     }
     # Landing has no history to count from: add this attempt's lines to earlier attempts'.
     rows[LANDING] = landing_lines + _audited(spark, lake, request_id).get(LANDING, 0)
