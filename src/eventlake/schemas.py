@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from pyspark.sql.types import (
     BooleanType,
+    ByteType,
     DateType,
+    DecimalType,
+    DoubleType,
+    FloatType,
     IntegerType,
     LongType,
+    ShortType,
     StringType,
     StructField,
     StructType,
+    TimestampNTZType,
     TimestampType,
 )
 
@@ -80,11 +86,20 @@ PERSONAL_COLUMNS = frozenset(
 )
 
 
-def stats_properties(columns: list[str], partition_column: str | None = None) -> dict[str, str]:
+def stats_properties(schema: StructType, partition_column: str | None = None) -> dict[str, str]:
     """Table properties that collect file statistics on every column but the personal ones
-    (and the partition column, which Delta tracks by path)."""
+    (and the partition column, tracked by path, and types Delta keeps no statistics for)."""
     skipped = PERSONAL_COLUMNS | {partition_column}
-    return {"delta.dataSkippingStatsColumns": ",".join(c for c in columns if c not in skipped)}
+    return {
+        "delta.dataSkippingStatsColumns": ",".join(
+            f.name for f in schema.fields
+            if f.name not in skipped and isinstance(f.dataType, _STATS_TYPES)
+        )
+    }
 
 
-BRONZE_TABLE_PROPERTIES = stats_properties(BRONZE_EVENTS.fieldNames(), "ingest_date")
+_STATS_TYPES = (
+    ByteType, ShortType, IntegerType, LongType, FloatType, DoubleType, DecimalType,
+    DateType, TimestampType, TimestampNTZType, StringType,
+)
+BRONZE_TABLE_PROPERTIES = stats_properties(BRONZE_EVENTS, "ingest_date")

@@ -250,7 +250,7 @@ class _Builder:
         if periods is None:
             writer = writer.option("overwriteSchema", "true")
             # No statistics on user_key: an erased key would outlive its rows in _delta_log.
-            writer = writer.options(**stats_properties(rows.columns))
+            writer = writer.options(**stats_properties(rows.schema))
         else:
             writer = writer.option("replaceWhere", predicate)
         writer.save(gold_path)

@@ -51,7 +51,7 @@ def ensure_table(spark: SparkSession, path: str, schema, partition_column: str) 
         spark.createDataFrame([], schema).write.format("delta").mode("append")
         .partitionBy(partition_column)
         .option("delta.enableChangeDataFeed", "true")
-        .options(**stats_properties(schema.fieldNames(), partition_column))  # no key or raw line in _delta_log
+        .options(**stats_properties(schema, partition_column))  # no key or raw line in _delta_log
         .save(path)
     )
 
