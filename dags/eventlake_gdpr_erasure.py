@@ -16,7 +16,7 @@ from eventlake_airflow.common import (
 
 with DAG(
     dag_id="eventlake_gdpr_erasure",
-    description="Delete one user's events from bronze, quarantine and silver; gold follows; audited.",
+    description="Delete one user's events from landing, bronze, quarantine, silver and per-user gold; tombstone; audited.",
     schedule=None,  # manual trigger (or the API), one run per erasure request
     start_date=START_DATE,
     catchup=False,
@@ -40,20 +40,21 @@ with DAG(
 
 Trigger with conf `{"user_id": "<raw id>", "request_id": "<ticket>"}` (source 004 §8.4).
 
-1. **erase_user_rows** deletes the user's rows: raw lines in `bronze.events` and
-   `silver.events_quarantine` (those whose JSON `user_id` is the id), and `silver.events`
-   rows with `user_key = sha256(user_id + salt)`. It writes the audit row to
-   `_audit/erasures`: request id, time, pseudonymous key, rows removed per table. Never the
-   raw id: it reaches the job through an environment variable, is masked in every log, and
-   is absent from Delta commits.
+1. **erase_user_rows** records the tombstone (`_state/erased_keys`: sha256 of the key;
+   every later silver run drops the user's lines), rewrites the landing files that hold the
+   user's lines without them, and deletes the user's rows: raw lines in `bronze.events` and
+   `silver.events_quarantine` (those whose JSON `user_id` is the id), `silver.events` rows
+   with `user_key = sha256(user_id + salt)`, and rows of per-user gold tables. It writes
+   the audit row to `_audit/erasures`: request id, time, sha256 of the key, rows removed per
+   table. Never the raw id nor the key: the id reaches the job through an environment
+   variable, is masked in every log, and is absent from Delta commits.
 2. **build_gold.*** rebuild the gold periods the deleted silver rows touched (gold reads
    silver's change data feed), so gold equals a recomputation without the user.
 3. **check_gold_quality** re-checks gold.
 
 Deleted rows leave the storage physically at the next VACUUM past its window
-(`eventlake_maintenance`, 7 days by default): within the 30-day GDPR deadline.
-Landing files older than the user's erasure still hold the raw lines until landing
-retention removes them (see docs/airflow.md).
+(`eventlake_maintenance`, 7 days by default): within the 30-day GDPR deadline. Landing is
+rewritten at once; bronze's ingestion ledger keeps it from being ingested again.
 
 **On failure:** rerun the same request (clear the task): the erasure is idempotent and
 the audit row is rewritten with the same counts. Restrict who can view this DAG's runs:
@@ -66,8 +67,10 @@ the run's conf shows the raw id.
         application_args=["--request-id", "{{ params.request_id or run_id }}"],
         secret_env_params={"EVENTLAKE_ERASE_USER_ID": "user_id"},
         doc_md="""
-Deletes the user's rows from `bronze.events`, `silver.events_quarantine` (raw lines) and
-`silver.events` (pseudonymous key) and writes the audit row to `_audit/erasures`. The raw
+Tombstones the user (`_state/erased_keys`), rewrites landing files without the user's lines,
+deletes the user's rows from `bronze.events`, `silver.events_quarantine` (raw lines),
+`silver.events` and per-user gold tables (pseudonymous key), and writes the audit row to
+`_audit/erasures`. The raw
 id comes from the run's conf through the environment (`EVENTLAKE_ERASE_USER_ID`).
 
 **On failure:** clear the task; a rerun finishes the deletes and rewrites the audit row.

@@ -1,4 +1,5 @@
-"""GDPR erasure of one user from bronze, quarantine and silver, with an audit record.
+"""GDPR erasure of one user from landing, bronze, quarantine, silver and per-user gold, with
+a tombstone and an audit record (docs/privacy.md).
 
 EVENTLAKE_ERASE_USER_ID=<raw id> spark-submit jobs/maintenance/erase_user.py --request-id R
 
@@ -20,8 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="erase_user",
         description=(
-            f"Erase one user's events (raw id in ${USER_ID_VARIABLE}) from bronze, "
-            "quarantine and silver; gold follows on its next run."
+            f"Erase one user's events (raw id in ${USER_ID_VARIABLE}) from landing, bronze, "
+            "quarantine, silver and per-user gold; gold's aggregates follow on its next run."
         ),
     )
     parser.add_argument("--request-id", required=True,

@@ -57,6 +57,16 @@ class Lake:
         return Table("ops.watermarks", self.path("_state/watermarks"))
 
     @property
+    def ingested_files(self) -> Table:
+        """Bronze's ingestion ledger: every landing file ever ingested, by URI (never erased)."""
+        return Table("ops.ingested_files", self.path("_state/ingested_files"))
+
+    @property
+    def erased_keys(self) -> Table:
+        """The erasure tombstone: sha256 of each erased user_key, applied by every later run."""
+        return Table("ops.erased_keys", self.path("_state/erased_keys"))
+
+    @property
     def run_log(self) -> Table:
         """One row per job run with its reconciled counts."""
         return Table("ops.job_runs", self.path("_state/job_runs"))

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from pyspark.sql.types import (
     BooleanType,
+    ByteType,
     DateType,
+    DecimalType,
+    DoubleType,
+    FloatType,
     IntegerType,
     LongType,
+    ShortType,
     StringType,
     StructField,
     StructType,
+    TimestampNTZType,
     TimestampType,
 )
 
@@ -71,3 +77,29 @@ SILVER_QUARANTINE = _schema(
 
 SILVER_COLUMNS = [f.name for f in SILVER_EVENTS.fields]
 QUARANTINE_COLUMNS = [f.name for f in SILVER_QUARANTINE.fields]
+
+# Columns that may hold a raw line, a raw id or a user's pseudonymous key. Delta copies the
+# min/max of indexed columns into every `add` action of `_delta_log`, where an erased value
+# would outlive its data file after VACUUM; these columns are kept out of the statistics.
+PERSONAL_COLUMNS = frozenset(
+    {"raw", "detail", "user_key", "profile_key", "device_key", "properties", "user_agent"}
+)
+
+
+def stats_properties(schema: StructType, partition_column: str | None = None) -> dict[str, str]:
+    """Table properties that collect file statistics on every column but the personal ones
+    (and the partition column, tracked by path, and types Delta keeps no statistics for)."""
+    skipped = PERSONAL_COLUMNS | {partition_column}
+    return {
+        "delta.dataSkippingStatsColumns": ",".join(
+            f.name for f in schema.fields
+            if f.name not in skipped and isinstance(f.dataType, _STATS_TYPES)
+        )
+    }
+
+
+_STATS_TYPES = (
+    ByteType, ShortType, IntegerType, LongType, FloatType, DoubleType, DecimalType,
+    DateType, TimestampType, TimestampNTZType, StringType,
+)
+BRONZE_TABLE_PROPERTIES = stats_properties(BRONZE_EVENTS, "ingest_date")

@@ -6,6 +6,7 @@ import gzip
 from datetime import date, datetime
 
 import pytest
+from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from eventlake.bronze.ingest import ingest_bronze
@@ -74,3 +75,59 @@ def test_a_file_is_ingested_once_however_often_the_job_runs(spark, settings, lak
 def test_no_landing_zone_yet_is_an_empty_run(spark, settings):
     run = ingest_bronze(spark, settings, ingested_at=AT)
     assert (run.files_found, run.files_ingested, run.lines_ingested, run.bronze_version) == (0, 0, 0, None)
+
+
+# --- the ingestion ledger --------------------------------------------------------------
+
+
+def ledger(spark, lake):
+    return {r.file_uri: r.bronze_version for r in
+            spark.read.format("delta").load(lake.ingested_files.path).collect()}
+
+
+def test_a_file_whose_rows_were_all_deleted_is_not_ingested_again(spark, settings, lake):
+    from delta.tables import DeltaTable
+
+    a = land(settings, "a.jsonl.gz", ['{"user_id": "gone"}', '{"user_id": "gone"}'])
+    b = land(settings, "b.jsonl.gz", ['{"user_id": "kept"}'])
+    first = ingest_bronze(spark, settings, ingested_at=AT)
+    assert ledger(spark, lake) == {a: first.bronze_version, b: first.bronze_version}
+    # What an erasure (or retention) does: every row of a.jsonl.gz leaves bronze.
+    DeltaTable.forPath(spark, lake.bronze_events.path).delete(F.col("source_file") == a)
+
+    again = ingest_bronze(spark, settings, ingested_at=datetime(2026, 11, 3))
+
+    assert (again.files_found, again.files_ingested, again.lines_ingested) == (2, 0, 0)
+    assert [r.raw for r in bronze(spark, lake).collect()] == ['{"user_id": "kept"}']
+
+
+def test_a_run_killed_between_the_bronze_commit_and_the_ledger_is_repaired_exactly(
+    spark, settings, lake, monkeypatch
+):
+    from delta.tables import DeltaTable
+
+    import eventlake.bronze.ingest as ingest
+
+    a = land(settings, "a.jsonl.gz", ['{"n": 1}', '{"n": 2}'])
+    real = ingest.record_ingested
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed after the bronze commit")
+
+    monkeypatch.setattr(ingest, "record_ingested", killed)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_bronze(spark, settings, ingested_at=AT)
+    monkeypatch.setattr(ingest, "record_ingested", real)
+    committed = DeltaTable.forPath(spark, lake.bronze_events.path).history(1).first()["version"]
+    # Before the rerun, the killed batch's rows even leave bronze (an erasure): the ledger
+    # must come from the commit, not from bronze's rows.
+    DeltaTable.forPath(spark, lake.bronze_events.path).delete(F.col("source_file") == a)
+    b = land(settings, "b.jsonl.gz", ['{"n": 3}'])
+
+    rerun = ingest_bronze(spark, settings, ingested_at=datetime(2026, 11, 3))
+
+    assert (rerun.files_ingested, rerun.lines_ingested) == (1, 1)
+    assert rerun.new_files == (b,)
+    assert sorted(r.raw for r in bronze(spark, lake).collect()) == ['{"n": 3}']
+    recorded = ledger(spark, lake)
+    assert set(recorded) == {a, b} and recorded[a] > committed and recorded[b] == rerun.bronze_version

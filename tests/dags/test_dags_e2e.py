@@ -149,7 +149,10 @@ def test_erasure_removes_a_user_everywhere_and_gold_equals_a_recomputation(
         assert_same_rows(spark.read.format("delta").load(lake.gold(name).path), table.compute(silver))
 
     audit = spark.read.format("delta").load(lake.path(ERASURE_AUDIT)).collect()
-    assert [(a.request_id, a.user_key) for a in audit] == [("dsar-42", user_key)]
+    from eventlake.maintenance.tombstone import key_hash
+
+    # The audit keeps the key's hash, not the key (docs/privacy.md).
+    assert [(a.request_id, a.key_hash) for a in audit] == [("dsar-42", key_hash(user_key))]
     assert audit[0].rows_removed["silver.events"] > 0
     assert audit[0].rows_removed["bronze.events"] >= audit[0].rows_removed["silver.events"]
     # The raw id reached no Airflow log and no Delta commit.

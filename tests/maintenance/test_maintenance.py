@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -140,12 +142,26 @@ def test_erasure_removes_exactly_the_users_rows_and_audits_without_the_raw_id(
               silver_row("e4", None, day), silver_row("e6", victim_key, date(2024, 4, 9))]
     write(spark, silver, SILVER_EVENTS, lake.silver_events.path, "event_date")
     erased_at = datetime(2024, 4, 11, 9, 30, tzinfo=UTC)
+    hour = Path(lake.landing_events) / "event_date=2024-04-10" / "event_hour=09"
+    hour.mkdir(parents=True)
+    mixed = [envelope("e1", victim).encode(), envelope("e2", other).encode(),
+             b'{"broken": "' + victim.encode() + b'"', b"\xff not utf-8 \xfe", b""]
+    (hour / "mixed.jsonl.gz").write_bytes(gzip.compress(b"\n".join(mixed) + b"\n"))
+    (hour / "plain.jsonl").write_bytes(b"\n".join(mixed[1:2] + mixed[:1]))  # no final newline
+    (hour / "only-victim.jsonl.gz").write_bytes(gzip.compress(mixed[0] + b"\n"))
 
     result = erase_user(spark, settings, victim, request_id="req-1", erased_at=erased_at)
 
-    assert result.user_key == victim_key
+    assert result.key_hash == hashlib.sha256(victim_key.encode()).hexdigest()
     assert result.rows_removed == {"bronze.events": 2, "silver.events_quarantine": 1,
-                                   "silver.events": 2}
+                                   "silver.events": 2, "landing": 2 + 1 + 1}
+    # Landing: the other lines byte for byte, in order; a file left empty is gone.
+    assert gzip.decompress((hour / "mixed.jsonl.gz").read_bytes()) == b"\n".join(
+        [mixed[1], mixed[3], mixed[4]]) + b"\n"
+    assert (hour / "plain.jsonl").read_bytes() == mixed[1] + b"\n"
+    assert sorted(p.name for p in hour.iterdir()) == ["mixed.jsonl.gz", "plain.jsonl"]
+    # The tombstone holds the key's hash, once.
+    assert [r.key_hash for r in read(spark, lake.erased_keys.path).collect()] == [result.key_hash]
     assertDataFrameEqual(read(spark, lake.bronze_events.path),
                          spark.createDataFrame([bronze[1], bronze[3]], BRONZE_EVENTS))
     assertDataFrameEqual(read(spark, lake.silver_quarantine.path),
@@ -153,8 +169,8 @@ def test_erasure_removes_exactly_the_users_rows_and_audits_without_the_raw_id(
     assertDataFrameEqual(read(spark, lake.silver_events.path),
                          spark.createDataFrame([silver[1], silver[2]], SILVER_EVENTS))
     expected_audit = spark.createDataFrame(
-        [("req-1", datetime(2024, 4, 11, 9, 30), victim_key, result.rows_removed)],
-        "request_id STRING, erased_at TIMESTAMP, user_key STRING, rows_removed MAP<STRING,BIGINT>",
+        [("req-1", datetime(2024, 4, 11, 9, 30), result.key_hash, result.rows_removed)],
+        "request_id STRING, erased_at TIMESTAMP, key_hash STRING, rows_removed MAP<STRING,BIGINT>",
     )
     assertDataFrameEqual(read(spark, lake.path(ERASURE_AUDIT)), expected_audit)
 
@@ -167,6 +183,7 @@ def test_erasure_removes_exactly_the_users_rows_and_audits_without_the_raw_id(
     # logs (deleted rows stay in old data files until VACUUM).
     for log_file in Path(lake.root).rglob("_delta_log/*.json"):
         assert victim not in log_file.read_text(), log_file
+        assert victim_key not in log_file.read_text(), log_file
 
 
 def test_erasure_refuses_a_missing_id(spark, settings):
@@ -199,7 +216,7 @@ def test_optimize_compacts_and_vacuum_removes_the_replaced_files(spark, lake):
 
     by_table = {r.table: r for r in results}
     assert set(by_table) == {"silver.events", "gold.daily_kpis"}
-    assert by_table["silver.events"].zorder_by == ("event_name", "user_key")
+    assert by_table["silver.events"].zorder_by == ("event_name",)
     assert by_table["silver.events"].partition_filter == "event_date >= '2024-04-03'"
     assert (by_table["silver.events"].files_removed, by_table["silver.events"].files_added) == (6, 1)
     assert (by_table["gold.daily_kpis"].files_removed, by_table["gold.daily_kpis"].files_added) == (3, 1)

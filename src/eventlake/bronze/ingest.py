@@ -1,16 +1,25 @@
 """Bronze: every landed line, byte for byte, exactly once (contract §3).
 
-Exactly-once without a separate checkpoint: bronze itself records which files it holds
-(`source_file`), and each batch of new files is appended in one Delta commit. A run killed
-half way has committed whole batches or nothing of a batch, so the rerun lists the landing
-zone again, skips what bronze already holds and ingests the rest: no duplicate, no gap.
-(One writer at a time per table — the pipeline and the Airflow DAG guarantee it.)
+Exactly once through a ledger of its own, `_state/ingested_files` (one row per landing file
+ever ingested, keyed by URI, partitioned by the file's landing date). Bronze's own
+`source_file` column cannot serve: an erasure or retention that removes every row of a file
+would make the file look new, and the next run would ingest the erased lines again.
+
+Each batch of new files is one bronze commit whose `userMetadata` names the batch's files;
+the ledger rows follow in a second commit. A run killed between the two is repaired by the
+next run before it lists anything: bronze commits newer than the ledger's last recorded
+bronze version that carry the ingest tag give back their file lists exactly, whatever
+erasure or retention did to their rows since. A run killed inside the bronze append
+committed nothing, so its files are simply still new. (One writer at a time per table.)
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from pyspark.sql import DataFrame, SparkSession
@@ -21,18 +30,38 @@ from eventlake.config import Settings
 from eventlake.lake import Lake
 from eventlake.landing import LANDING_SUFFIXES
 from eventlake.runs import BronzeRun
+from eventlake.schemas import BRONZE_TABLE_PROPERTIES
 from eventlake.state import current_version, delta_table_exists, record_run
 
 log = logging.getLogger(__name__)
+
+# Bronze commits that append landing files carry this tag and their file list in
+# `userMetadata`; the ledger is recovered from them after a kill.
+INGEST_COMMIT_TAG = "eventlake-bronze-ingest"
+LEDGER_SCHEMA = (
+    "file_uri STRING, landing_date STRING, size LONG, modified_at TIMESTAMP, "
+    "bronze_version LONG, recorded_at TIMESTAMP"
+)
+_LANDING_DATE = re.compile(r"/event_date=(\d{4}-\d{2}-\d{2})/")
+UNDATED = "undated"
 
 # Files per Delta commit: bounds memory (each file is read whole) and the work a killed run
 # has to redo, while keeping commits few.
 DEFAULT_FILES_PER_BATCH = 500
 
 
-def list_landing_files(spark: SparkSession, landing_root: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class LandingFile:
+    """A landing file as listed: the Hadoop path to read it by, its size and modification time."""
+
+    path: str
+    size: int
+    modified_at: datetime  # UTC
+
+
+def list_landing_files(spark: SparkSession, landing_root: str) -> dict[str, LandingFile]:
     """Every landing file (.jsonl.gz or .jsonl): its URI (as Spark reports `source_file`,
-    percent-encoded) mapped to the Hadoop path to read it by, sorted by URI.
+    percent-encoded) mapped to how to read it, sorted by URI.
 
     Listed through Hadoop's FileSystem so that local folders and s3a:// look the same.
     Temporary files of writers in progress (hidden names) are never listed.
@@ -51,7 +80,11 @@ def list_landing_files(spark: SparkSession, landing_root: str) -> dict[str, str]
         name = path.getName()
         if name.startswith((".", "_")) or not name.endswith(LANDING_SUFFIXES):
             continue
-        files[_as_spark_reports(path.toUri().toString())] = path.toString()
+        files[_as_spark_reports(path.toUri().toString())] = LandingFile(
+            path.toString(),
+            int(status.getLen()),
+            datetime.fromtimestamp(status.getModificationTime() / 1000, timezone.utc),
+        )
     return dict(sorted(files.items()))
 
 
@@ -61,11 +94,106 @@ def _as_spark_reports(uri: str) -> str:
     return "file:/" + uri[len("file:///"):] if uri.startswith("file:///") else uri
 
 
-def ingested_files(spark: SparkSession, bronze_path: str) -> set[str]:
-    if not delta_table_exists(spark, bronze_path):
+def landing_date(uri: str) -> str:
+    """The ledger's partition of a file: the `event_date=` of its landing path."""
+    match = _LANDING_DATE.search(uri)
+    return match.group(1) if match else UNDATED
+
+
+# --- the ingestion ledger --------------------------------------------------------------
+
+
+def ingested_files(spark: SparkSession, lake: Lake, candidates: list[str]) -> set[str]:
+    """Which of `candidates` (landing URIs) the ledger holds: a keyed lookup that reads only
+    the ledger partitions of the candidates' landing dates, never bronze."""
+    ledger = lake.ingested_files.path
+    if not candidates or not delta_table_exists(spark, ledger):
         return set()
-    rows = spark.read.format("delta").load(bronze_path).select("source_file").distinct().collect()
+    dates = sorted({landing_date(uri) for uri in candidates})
+    wanted = spark.createDataFrame([(uri,) for uri in candidates], "file_uri STRING")
+    rows = (
+        spark.read.format("delta").load(ledger)
+        .where(F.col("landing_date").isin(dates))
+        .join(F.broadcast(wanted), "file_uri", "left_semi")
+        .select("file_uri").collect()
+    )
     return {row[0] for row in rows}
+
+
+def _ingest_metadata(batch_id: str, files: list[str]) -> str:
+    return f"{INGEST_COMMIT_TAG} " + json.dumps({"batch": batch_id, "files": files})
+
+
+def _files_of_commit(user_metadata: str | None) -> list[str] | None:
+    if not user_metadata or not user_metadata.startswith(INGEST_COMMIT_TAG + " "):
+        return None
+    return list(json.loads(user_metadata[len(INGEST_COMMIT_TAG) + 1 :])["files"])
+
+
+def record_ingested(
+    spark: SparkSession,
+    lake: Lake,
+    files: dict[str, LandingFile | None],
+    bronze_version: int,
+    recorded_at: datetime,
+) -> None:
+    """Append files to the ledger as ingested by `bronze_version` (idempotent: a MERGE on
+    the URI, so recording a file twice keeps one row)."""
+    from delta.tables import DeltaTable
+
+    if not files:
+        return
+    rows = spark.createDataFrame(
+        [
+            (uri, landing_date(uri), f.size if f else None, f.modified_at if f else None,
+             bronze_version, recorded_at)
+            for uri, f in sorted(files.items())
+        ],
+        LEDGER_SCHEMA,
+    )
+    path = lake.ingested_files.path
+    if not delta_table_exists(spark, path):
+        rows.write.format("delta").mode("append").partitionBy("landing_date").save(path)
+        return
+    (
+        DeltaTable.forPath(spark, path).alias("l")
+        .merge(rows.alias("n"), "l.landing_date = n.landing_date AND l.file_uri = n.file_uri")
+        .whenNotMatchedInsertAll()
+        .execute()
+    )
+
+
+def recover_ledger(spark: SparkSession, lake: Lake, recorded_at: datetime) -> int:
+    """Bring the ledger up to bronze after a run killed between its two commits; returns
+    the files recorded. Reads only bronze's commit log newer than the ledger."""
+    from delta.tables import DeltaTable
+
+    bronze = lake.bronze_events.path
+    newest = current_version(spark, bronze)
+    if newest is None:
+        return 0
+    ledger = lake.ingested_files.path
+    recovered: dict[str, LandingFile | None] = {}
+    if delta_table_exists(spark, ledger):
+        seen = spark.read.format("delta").load(ledger).agg(F.max("bronze_version")).first()[0]
+        newer = newest - (-1 if seen is None else int(seen))
+        history = DeltaTable.forPath(spark, bronze).history(newer) if newer > 0 else None
+    else:
+        # A lake from before the ledger: bronze's files seed it, once. (Files whose rows were
+        # all erased before the upgrade cannot be known; their landing copies were not
+        # erased either, so erase those users again after upgrading.)
+        recovered.update(
+            (row[0], None)
+            for row in spark.read.format("delta").load(bronze).select("source_file").distinct().collect()
+        )
+        history = DeltaTable.forPath(spark, bronze).history()
+    if history is not None:
+        for row in history.select("userMetadata").collect():
+            recovered.update((uri, None) for uri in _files_of_commit(row[0]) or ())
+    if recovered:
+        log.warning("bronze: ledger recovered %d file(s) up to bronze v%d", len(recovered), newest)
+        record_ingested(spark, lake, recovered, newest, recorded_at)
+    return len(recovered)
 
 
 def read_landing_lines(spark: SparkSession, files: list[str]) -> DataFrame:
@@ -123,20 +251,32 @@ def ingest_bronze(
     ingested_at = ingested_at or utc_now()
     bronze = lake.bronze_events.path
 
+    recover_ledger(spark, lake, utc_now())
     landed = list_landing_files(spark, lake.landing_events)
-    already = ingested_files(spark, bronze)
+    already = ingested_files(spark, lake, list(landed))
     new_files = [uri for uri in landed if uri not in already]
     log.info("bronze: %d landing files, %d new", len(landed), len(new_files))
 
     lines_ingested = 0
     for start in range(0, len(new_files), files_per_batch):
         batch = new_files[start : start + files_per_batch]
-        rows = to_bronze_rows(read_landing_lines(spark, [landed[uri] for uri in batch]), ingested_at)
-        writer = rows.write.format("delta").mode("append").partitionBy("ingest_date")
+        rows = to_bronze_rows(
+            read_landing_lines(spark, [landed[uri].path for uri in batch]), ingested_at
+        )
+        writer = (
+            rows.write.format("delta").mode("append").partitionBy("ingest_date")
+            # The batch's file list rides in the commit itself: the ledger's recovery source.
+            .option("userMetadata", _ingest_metadata(uuid.uuid4().hex, batch))
+        )
         if not delta_table_exists(spark, bronze):
             writer = writer.option("delta.enableChangeDataFeed", "true")
+            for key, value in BRONZE_TABLE_PROPERTIES.items():
+                writer = writer.option(key, value)
         writer.save(bronze)
-        lines_ingested += _rows_in_last_commit(spark, bronze)
+        version, written = _last_commit(spark, bronze)
+        lines_ingested += written
+        # Second commit; a kill before it is repaired by recover_ledger on the next run.
+        record_ingested(spark, lake, {uri: landed[uri] for uri in batch}, version, utc_now())
     run = BronzeRun(
         run_id=run_id,
         files_found=len(landed),
@@ -149,9 +289,10 @@ def ingest_bronze(
     return run
 
 
-def _rows_in_last_commit(spark: SparkSession, path: str) -> int:
+def _last_commit(spark: SparkSession, path: str) -> tuple[int, int]:
+    """(version, rows written) of the table's newest commit (ours: one writer per table)."""
     from delta.tables import DeltaTable
 
-    metrics = DeltaTable.forPath(spark, path).history(1).select("operationMetrics").first()[0]
-    return int(metrics.get("numOutputRows", 0))
+    last = DeltaTable.forPath(spark, path).history(1).select("version", "operationMetrics").first()
+    return int(last[0]), int((last[1] or {}).get("numOutputRows", 0))
 

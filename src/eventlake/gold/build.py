@@ -29,6 +29,7 @@ from eventlake.errors import UserError
 from eventlake.gold.periods import date_predicate, describe
 from eventlake.gold.tables import GOLD_TABLES, GoldTable
 from eventlake.lake import Lake
+from eventlake.schemas import stats_properties
 from eventlake.catalog import register_table
 from eventlake.state import (
     ChangeWindow,
@@ -173,14 +174,22 @@ class _Builder:
             return self._changed_days(window)
 
     def _changed_days(self, window: ChangeWindow) -> set[date] | None:
-        """Silver days touched in the window; None when the change feed cannot say."""
+        """Silver days touched in the window; None when the change feed cannot say.
+
+        Commits of silver's retention (tagged `eventlake-retention`) are not changes for
+        gold: gold keeps the periods silver no longer holds (contract §6). Only the other
+        commits of the window are read; an erasure's deletes still are changes.
+        """
         if window not in self._changed:
             try:
-                rows = (
-                    read_changes(self.spark, self.silver_path, window, inserts_only=False)
-                    .select("event_date").distinct().collect()
-                )
-                self._changed[window] = {r[0] for r in rows if r[0] is not None}
+                days: set[date] = set()
+                for part in _windows_without_retention(self.spark, self.silver_path, window):
+                    rows = (
+                        read_changes(self.spark, self.silver_path, part, inserts_only=False)
+                        .select("event_date").distinct().collect()
+                    )
+                    days |= {r[0] for r in rows if r[0] is not None}
+                self._changed[window] = days
             except AnalysisException as error:  # e.g. change feed off or vacuumed
                 log.warning("gold: silver change feed unreadable (%s); full rebuild", error)
                 self._changed[window] = None
@@ -240,6 +249,8 @@ class _Builder:
         writer = writer_rows.write.format("delta").mode("overwrite")
         if periods is None:
             writer = writer.option("overwriteSchema", "true")
+            # No statistics on user_key: an erased key would outlive its rows in _delta_log.
+            writer = writer.options(**stats_properties(rows.schema))
         else:
             writer = writer.option("replaceWhere", predicate)
         writer.save(gold_path)
@@ -256,6 +267,33 @@ class _Builder:
             silver_version=self.version,
             gold_version=int(last["version"]),
         )
+
+
+def _windows_without_retention(
+    spark: SparkSession, silver_path: str, window: ChangeWindow
+) -> list[ChangeWindow]:
+    """The window split around silver's retention commits: the runs of other versions."""
+    from delta.tables import DeltaTable
+
+    from eventlake.maintenance.retention import RETENTION_COMMIT_TAG
+
+    after, up_to = window.after_version, window.up_to_version
+    newest = current_version(spark, silver_path) or up_to
+    retention = {
+        int(row["version"])
+        for row in DeltaTable.forPath(spark, silver_path).history(max(newest - after, 1))
+        .where(F.col("userMetadata").startswith(RETENTION_COMMIT_TAG))
+        .select("version").collect()
+    }
+    parts, start = [], after
+    for version in range(after + 1, up_to + 1):
+        if version in retention:
+            if version - 1 > start:
+                parts.append(ChangeWindow(start, version - 1))
+            start = version
+    if up_to > start:
+        parts.append(ChangeWindow(start, up_to))
+    return parts
 
 
 def _schema_matches(spark: SparkSession, path: str, table: GoldTable) -> bool:

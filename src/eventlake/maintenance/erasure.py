@@ -1,49 +1,64 @@
-"""GDPR right to erasure (source 004 §8.4): remove one user's events from the lake.
+"""GDPR right to erasure (source 004 §8.4): remove one user's events from every layer.
 
-- bronze.events and silver.events_quarantine keep raw lines: a line is the user's when its
-  JSON `user_id` is the raw id, or when the quoted raw id appears in it (a malformed line
-  that still carries it);
-- silver.events holds the pseudonymous `user_key` only.
-Gold follows on its own: it consumes silver's change data feed, so the next gold run
-rebuilds exactly the partitions these deletes touched.
+In this order, each step idempotent, so a rerun after a crash finishes the work:
+
+1. the tombstone (`_state/erased_keys`, see `tombstone.py`): from now on every silver run
+   drops the user's lines, including those in change-feed windows not read yet;
+2. landing: each landing file holding the user's lines is rewritten without them (the same
+   atomic put the collector lands with; a file left empty is deleted). Its URI stays in
+   bronze's ingestion ledger, so the rewritten file is never ingested again;
+3. bronze.events and silver.events_quarantine keep raw lines: a line is the user's when its
+   JSON `user_id` is the raw id, or when the quoted raw id appears in it (a malformed line
+   that still carries it); silver.events holds the pseudonymous `user_key` only.
+4. gold tables with a `user_key` column lose the user's rows at once, for every period —
+   also those silver's retention removed, which no silver change reaches any more.
+Gold's aggregates follow on their own: gold consumes silver's change data feed, so the next
+gold run rebuilds exactly the periods these deletes touched. Aggregates of periods silver
+no longer holds keep the user's share in their counts (no key, no row of theirs).
 
 The raw id never reaches a log line, a Delta commit (deletes go through a MERGE whose source
 row lives only in memory, so the commit records `s.raw_user_id`, not the value) or the audit
-table, which keeps the request id, the pseudonymous key and the rows removed per table.
-Rows leave the storage physically with the next VACUUM past the retention window.
+table; neither does the user's key: the audit and the tombstone keep only its SHA-256.
+Rows leave the storage physically with the next VACUUM past the retention window; no table
+collects file statistics on raw lines or keys, so `_delta_log` keeps none of them.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import unquote
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from eventlake.config import Settings
 from eventlake.errors import UserError
-from eventlake.lake import Lake, Table
-from eventlake.maintenance.tables import ERASURE_AUDIT, commit_metadata
+from eventlake.lake import LANDING_EVENTS, Lake, Table
+from eventlake.landing import encode_lines
+from eventlake.maintenance.tables import ERASURE_AUDIT, commit_metadata, hadoop_fs
+from eventlake.maintenance.tombstone import add_tombstone, key_hash
 from eventlake.privacy import pseudonymous_key
 
 ERASURE_COMMIT_TAG = "eventlake-erasure"
 MAX_ID_LENGTH = 64  # contract §2
 AUDIT_SCHEMA = (
-    "request_id STRING, erased_at TIMESTAMP, user_key STRING, rows_removed MAP<STRING, BIGINT>"
+    "request_id STRING, erased_at TIMESTAMP, key_hash STRING, rows_removed MAP<STRING, BIGINT>"
 )
+LANDING = "landing"  # the audit's name for the lines removed from landing files
 
 
 @dataclass(frozen=True)
 class ErasureResult:
     request_id: str
-    user_key: str
+    key_hash: str  # sha256 of the user's key: neither the raw id nor the key is kept
     rows_removed: dict[str, int]
 
     def as_dict(self) -> dict:
-        # Safe to print: no raw id in here.
-        return {"request_id": self.request_id, "user_key": self.user_key,
+        # Safe to print: no raw id and no key in here.
+        return {"request_id": self.request_id, "key_hash": self.key_hash,
                 "rows_removed": dict(self.rows_removed)}
 
 
@@ -59,6 +74,73 @@ def raw_line_matches(raw: Column, target_id: Column) -> Column:
     """A raw bronze/quarantine line that belongs to the user `target_id`."""
     quoted = F.concat(F.lit('"'), target_id, F.lit('"'))
     return (F.get_json_object(raw, "$.user_id") == target_id) | (F.instr(raw, quoted) > 0)
+
+
+def line_belongs_to(line: bytes, raw_user_id: str) -> bool:
+    """`raw_line_matches` for a landing line held in Python (bytes as landed)."""
+    if ('"' + raw_user_id + '"').encode("utf-8") in line:
+        return True
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and value.get("user_id") == raw_user_id
+
+
+def erase_from_landing(spark: SparkSession, settings: Settings, raw_user_id: str) -> int:
+    """Rewrite every landing file that holds the user's lines without them; returns the lines
+    removed. Each rewrite is one atomic put of the whole file at the same key (a reader sees
+    the old file or the new one); a file left without lines is deleted."""
+    from eventlake.bronze.ingest import list_landing_files
+    from eventlake.landing import sink_for
+
+    lake = Lake.from_settings(settings)
+    landed = list_landing_files(spark, lake.landing_events)
+    if not landed:
+        return 0
+    # Spark finds the files (one pass over landing, gzip decoded by extension)...
+    holding = (
+        spark.read.text([f.path for f in landed.values()])
+        .where(raw_line_matches(F.col("value"), F.lit(raw_user_id)))
+        .select(F.col("_metadata.file_path").alias("uri")).distinct().collect()
+    )
+    sink = sink_for(settings)
+    removed = 0
+    for row in holding:
+        uri = row["uri"]
+        path = landed[uri].path if uri in landed else uri
+        # ...the driver rewrites each one byte for byte, minus the user's lines.
+        data = spark.read.format("binaryFile").load(path).select("content").first()[0]
+        gz = path.endswith(".gz")
+        body = gzip.decompress(data) if gz else bytes(data)
+        lines = body.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()  # the newline that ends the last line
+        kept = [line for line in lines if not line_belongs_to(line, raw_user_id)]
+        removed += len(lines) - len(kept)
+        key = unquote(uri[uri.rindex("/" + LANDING_EVENTS + "/") + 1 :])
+        if not kept:
+            fs, hadoop_path = hadoop_fs(spark, path)
+            fs.delete(hadoop_path, False)
+        elif gz:
+            sink.put(key, encode_lines(kept))
+        else:
+            sink.put(key, b"".join(line + b"\n" for line in kept))
+    return removed
+
+
+def per_user_gold_tables(spark: SparkSession, lake: Lake) -> list[Table]:
+    """Gold tables with a `user_key` column (e.g. user_activity_daily)."""
+    from delta.tables import DeltaTable
+
+    from eventlake.maintenance.tables import list_children
+
+    tables = [lake.gold(name) for name in list_children(spark, lake.path("gold"))]
+    return [
+        t for t in tables
+        if DeltaTable.isDeltaTable(spark, t.path)
+        and "user_key" in spark.read.format("delta").load(t.path).columns
+    ]
 
 
 def _delete_matching(
@@ -109,22 +191,47 @@ def erase_user(
         raise UserError("an erasure needs a request id for its audit record")
     lake = Lake.from_settings(settings)
     user_key = pseudonymous_key(raw_user_id, settings.pseudonym_salt)
+    hashed = key_hash(user_key)
     tag = f"{ERASURE_COMMIT_TAG} request_id={request_id}"
     target = spark.createDataFrame([(raw_user_id, user_key)], "raw_user_id STRING, user_key STRING")
+
+    # First the tombstone: from here on no run brings the user back, whatever fails next.
+    add_tombstone(spark, lake, hashed, erased_at)
+    landing_lines = erase_from_landing(spark, settings, raw_user_id)
 
     raw_condition = raw_line_matches(F.col("t.raw"), F.col("s.raw_user_id"))
     _delete_matching(spark, lake.bronze_events, target, raw_condition, tag)
     _delete_matching(spark, lake.silver_quarantine, target, raw_condition, tag)
-    _delete_matching(
-        spark, lake.silver_events, target, F.col("t.user_key") == F.col("s.user_key"), tag
-    )
+    by_key = F.col("t.user_key") == F.col("s.user_key")
+    _delete_matching(spark, lake.silver_events, target, by_key, tag)
+    # Per-user gold rows go now, not only through silver's change feed: gold keeps periods
+    # that silver's retention removed, and no silver change will ever reach those.
+    per_user_gold = per_user_gold_tables(spark, lake)
+    for table in per_user_gold:
+        _delete_matching(spark, table, target, by_key, tag)
     rows = {
         table.name: rows_deleted_by(spark, table, tag)
-        for table in (lake.bronze_events, lake.silver_quarantine, lake.silver_events)
+        for table in (lake.bronze_events, lake.silver_quarantine, lake.silver_events, *per_user_gold)
     }
-    result = ErasureResult(request_id, user_key, rows)
+    # Landing has no history to count from: add this attempt's lines to earlier attempts'.
+    rows[LANDING] = landing_lines + _audited(spark, lake, request_id).get(LANDING, 0)
+    result = ErasureResult(request_id, hashed, rows)
     write_audit(spark, lake, result, erased_at)
     return result
+
+
+def _audited(spark: SparkSession, lake: Lake, request_id: str) -> dict[str, int]:
+    """The rows_removed an earlier attempt of the same request recorded (empty if none)."""
+    path = lake.path(ERASURE_AUDIT)
+    from delta.tables import DeltaTable
+
+    if not DeltaTable.isDeltaTable(spark, path):
+        return {}
+    row = (
+        spark.read.format("delta").load(path).where(F.col("request_id") == request_id)
+        .select("rows_removed").first()
+    )
+    return dict(row[0]) if row and row[0] else {}
 
 
 def write_audit(spark: SparkSession, lake: Lake, result: ErasureResult, erased_at: datetime) -> None:
@@ -132,7 +239,7 @@ def write_audit(spark: SparkSession, lake: Lake, result: ErasureResult, erased_a
 
     path = lake.path(ERASURE_AUDIT)
     row = spark.createDataFrame(
-        [(result.request_id, erased_at, result.user_key, result.rows_removed)], AUDIT_SCHEMA
+        [(result.request_id, erased_at, result.key_hash, result.rows_removed)], AUDIT_SCHEMA
     )
     if not DeltaTable.isDeltaTable(spark, path):
         row.write.format("delta").mode("append").save(path)

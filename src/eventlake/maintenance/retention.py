@@ -4,8 +4,10 @@ A partition is removed when its date is older than `as_of - days`; the partition
 `as_of - days` itself is kept. `as_of` comes from the caller (the DAG's logical date), never
 from a clock, so a rerun for the same day removes exactly the same partitions.
 
-Deletes are tagged `eventlake-retention` in the Delta commit metadata: the gold job must not
-treat them as late changes (gold is kept when silver ages out; see docs/airflow.md).
+Deletes are tagged `eventlake-retention` in the Delta commit metadata: the gold build skips
+those commits in silver's change feed (`gold.build._windows_without_retention`), so gold
+keeps the periods silver no longer holds (contract §6; docs/privacy.md). Bronze's ingestion
+ledger keeps the files whose rows age out here, so they are never ingested again.
 """
 
 from __future__ import annotations

@@ -36,13 +36,16 @@ def lake_tables(spark: SparkSession, lake: Lake) -> list[MaintainedTable]:
     candidates = [
         MaintainedTable(lake.bronze_events, "ingest_date"),
         MaintainedTable(lake.silver_quarantine, "ingest_date"),
-        # Gold jobs read silver by event_date (the partition) and event_name; erasure and the
-        # per-user gold tables look rows up by user_key.
-        MaintainedTable(lake.silver_events, "event_date", ("event_name", "user_key")),
+        # Gold jobs read silver by event_date (the partition) and event_name. Not by user_key:
+        # Z-order needs file statistics, and no table keeps statistics on keys (an erased
+        # key would outlive its rows in `_delta_log`; see schemas.PERSONAL_COLUMNS).
+        MaintainedTable(lake.silver_events, "event_date", ("event_name",)),
     ]
     candidates += [
         MaintainedTable(lake.gold(name), None) for name in list_children(spark, lake.path("gold"))
     ]
+    candidates += [MaintainedTable(lake.ingested_files, "landing_date"),
+                   MaintainedTable(lake.erased_keys, None)]
     candidates += [
         MaintainedTable(Table(name, lake.path(rel)), None)
         for name, rel in (

@@ -20,7 +20,8 @@ from eventlake.config import Settings
 from eventlake.errors import UserError
 from eventlake.lake import Lake
 from eventlake.runs import SilverRun
-from eventlake.schemas import SILVER_EVENTS, SILVER_QUARANTINE
+from eventlake.maintenance.tombstone import without_erased_lines
+from eventlake.schemas import BRONZE_EVENTS, SILVER_EVENTS, SILVER_QUARANTINE, stats_properties
 from eventlake.silver.clean import (
     consented_events,
     dedupe_events,
@@ -50,6 +51,7 @@ def ensure_table(spark: SparkSession, path: str, schema, partition_column: str) 
         spark.createDataFrame([], schema).write.format("delta").mode("append")
         .partitionBy(partition_column)
         .option("delta.enableChangeDataFeed", "true")
+        .options(**stats_properties(schema, partition_column))  # no key or raw line in _delta_log
         .save(path)
     )
 
@@ -85,16 +87,30 @@ def bronze_to_clean(
     lake: Lake,
     window: ChangeWindow | None,
     reprocess: tuple[date, date] | None,
+    salt: str,
 ) -> DataFrame | None:
+    """The bronze lines this run cleans, without any line of an erased user.
+
+    From the change feed, a line counts only if it is still in bronze at the window's end:
+    an insert whose row a later commit of the same window deleted (an erasure, retention)
+    is dropped, or the erased line would be cleaned into silver after its erasure. The
+    erasure tombstone is applied on top, to every run, so nothing erased comes back.
+    """
     bronze = lake.bronze_events.path
     if reprocess is not None:
         start, end = reprocess
-        return spark.read.format("delta").load(bronze).where(
+        lines = spark.read.format("delta").load(bronze).where(
             F.col("ingest_date").between(F.lit(start), F.lit(end))
         )
-    if window is None or window.is_empty:
+    elif window is None or window.is_empty:
         return None
-    return read_changes(spark, bronze, window, inserts_only=True).drop("_change_type")
+    else:
+        changes = read_changes(spark, bronze, window, inserts_only=False)
+        line = ["source_file", "line_number"]  # a line's identity: each file is ingested once
+        inserted = changes.where(F.col("_change_type") == "insert")
+        deleted = changes.where(F.col("_change_type") == "delete").select(*line)
+        lines = inserted.join(deleted, line, "left_anti").drop("_change_type")
+    return without_erased_lines(spark, lake, lines, salt).select(*BRONZE_EVENTS.fieldNames())
 
 
 def clean_silver(
@@ -118,7 +134,7 @@ def clean_silver(
     ensure_table(spark, lake.silver_events.path, SILVER_EVENTS, "event_date")
     ensure_table(spark, lake.silver_quarantine.path, SILVER_QUARANTINE, "ingest_date")
     window = change_window(spark, lake, CONSUMER, lake.bronze_events.path)
-    bronze = bronze_to_clean(spark, lake, window, reprocess)
+    bronze = bronze_to_clean(spark, lake, window, reprocess, settings.pseudonym_salt)
     if bronze is None:
         run = SilverRun(run_id, 0, 0, 0, 0, 0)
         record_run(spark, lake, "silver", run_id, run.as_dict())
