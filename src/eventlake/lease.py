@@ -368,12 +368,12 @@ def lake_lease(settings: Settings, job: str) -> Iterator[Lease]:
         lease.release()
 
 
-def ensure_held(settings: Settings) -> None:
-    """Before a commit: raise LeaseLost if this process's lease was superseded.
+def ensure_held(lake_root: str) -> None:
+    """Before a commit: raise LeaseLost if this process's lease on the lake was superseded.
 
     A process that holds no lease (a library caller, a test) is not stopped.
     """
     with _HELD_LOCK:
-        held = _HELD.get(settings.lake_root)
+        held = _HELD.get(lake_root)
     if held is not None:
         held.lease.ensure_held()

@@ -83,7 +83,7 @@ def test_the_lease_is_reentrant_within_one_process(tmp_path):
     with lake_lease(settings, "pipeline") as outer:
         with lake_lease(settings, "silver") as inner:
             assert inner is outer
-        ensure_held(settings)  # still held after the inner block
+        ensure_held(settings.lake_root)  # still held after the inner block
         with pytest.raises(LeaseHeld):  # but not by another acquisition
             acquire(settings, "other")
     # released: free for the next one at once
