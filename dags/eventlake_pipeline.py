@@ -65,7 +65,8 @@ task or backfilling changes nothing that is already right.
   only. Quality gates are not retried (exit 3 fails the task at once).
 - **Explicit recompute:** trigger with `from_date`/`to_date` (YYYY-MM-DD) to make silver
   reprocess those bronze ingest dates and gold rebuild those event dates.
-- **On failure:** each writing task retries 3 times with exponential backoff; when it fails for good
+- **On failure:** each writing task retries 3 times with exponential backoff (quality gates
+  never); when it fails for good
   the failure is logged (`eventlake task failed {...}`) and recorded in the lake's
   `_state/task_failures` table. Read the task's log, fix the cause, then *Clear* the failed
   task: it and everything downstream rerun safely.

@@ -109,7 +109,8 @@ def test_a_critical_gold_failure_publishes_nothing_and_the_rerun_redoes_the_work
     spark.sql(f"DELETE FROM delta.`{silver}` WHERE user_key = 'raw-user-42'")
     run_layer(spark, settings, "gold", run_id="fixed")
     silver_now = spark.read.format("delta").load(silver)
-    for name, table in GOLD_TABLES.items():
+    for name in ("user_activity_daily", "track_daily", "track_hourly", "daily_active_users"):
+        table = GOLD_TABLES[name]
         stored = spark.read.format("delta").load(lake.gold(name).path)
         expected = table.compute(silver_now).select(*stored.columns)
         assert sorted(map(tuple, stored.collect()), key=repr) == sorted(
