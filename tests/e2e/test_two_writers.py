@@ -35,7 +35,7 @@ def lake_env(root: Path, tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTLAKE_")}
     env.update(
         EVENTLAKE_LAKE_URI=str(root), EVENTLAKE_PSEUDONYM_SALT="race-salt",
-        EVENTLAKE_SPARK_MASTER="local[1]", EVENTLAKE_CATALOG_DIR=str(tmp_path / "catalog"),
+        EVENTLAKE_SPARK_MASTER="local[2]", EVENTLAKE_CATALOG_DIR=str(tmp_path / "catalog"),
         EVENTLAKE_IVY_DIR=os.environ.get("EVENTLAKE_IVY_DIR", ""),
         SPARK_DRIVER_MEMORY="1g", **extra,
     )
@@ -49,7 +49,8 @@ def test_two_pipelines_started_together_give_the_tables_of_one_run(spark, tmp_pa
     from eventlake.pipeline import run_pipeline
 
     root = tmp_path / "race"
-    env = lake_env(root, tmp_path, EVENTLAKE_LEASE_WAIT_SECONDS="1200")
+    # The second waits for a whole pipeline run: over 20 minutes on a loaded 2-core machine.
+    env = lake_env(root, tmp_path, EVENTLAKE_LEASE_WAIT_SECONDS="3600")
     generate_traffic(Settings.from_env(env), events=400, days=1, start_date=date(2026, 11, 2), seed=5)
     landing = {str(p.relative_to(root)): p.read_bytes()
                for p in (root / "landing").rglob("*") if p.is_file() and not p.name.startswith(".")}
@@ -69,7 +70,7 @@ def test_two_pipelines_started_together_give_the_tables_of_one_run(spark, tmp_pa
         )
         run_pipeline(spark, reference, run_id="one", quality=False)
     finally:
-        outputs = [finish(p, log, timeout=1500) for p, log in zip(racers, logs)]
+        outputs = [finish(p, log, timeout=3300) for p, log in zip(racers, logs)]
     for racer, output in zip(racers, outputs):
         assert racer.returncode == 0, output[-4000:]
     # exactly one of the two had to wait for the other

@@ -27,7 +27,7 @@ from eventlake.state import read_watermarks
 pytestmark = pytest.mark.e2e
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-TRACK = "01JB8Z5Y3M9Q2W7E4R6T8Y0U1I"[:25] + "A"  # 26 Crockford characters, first in 0-7
+TRACK = "01JB8Z5Y3M9Q2W7E4R6T8Y0V1A"  # a ULID: 26 Crockford characters, first in 0-7
 
 
 def row(event_name: str, minutes: int, *, user_key: str | None, **properties) -> dict:

@@ -39,7 +39,7 @@ def test_two_pipelines_on_s3_give_the_tables_of_one_run(spark, s3_lake, tmp_path
     from eventlake.pipeline import run_pipeline
 
     env = s3_lake.env(
-        EVENTLAKE_LEASE_WAIT_SECONDS="1800", EVENTLAKE_SPARK_MASTER="local[1]", SPARK_DRIVER_MEMORY="1g"
+        EVENTLAKE_LEASE_WAIT_SECONDS="3600", EVENTLAKE_SPARK_MASTER="local[2]", SPARK_DRIVER_MEMORY="1g"
     )
     generate_traffic(Settings.from_env(env), events=400, days=1, start_date=date(2026, 11, 2), seed=5)
     client, bucket, prefix = s3_lake.server.client(), s3_lake.server.bucket, s3_lake.prefix
@@ -67,7 +67,7 @@ def test_two_pipelines_on_s3_give_the_tables_of_one_run(spark, s3_lake, tmp_path
         reference = Settings.from_env({"EVENTLAKE_LAKE_URI": str(one), "EVENTLAKE_PSEUDONYM_SALT": "s3-test-salt"})
         run_pipeline(spark, reference, run_id="one", quality=False)
     finally:
-        outputs = [finish(p, log, timeout=2400) for p, log in zip(racers, logs)]
+        outputs = [finish(p, log, timeout=3300) for p, log in zip(racers, logs)]
     for racer, output in zip(racers, outputs):
         assert racer.returncode == 0, output[-4000:]
     assert sum("lease: waiting up to" in output for output in outputs) == 1, outputs
