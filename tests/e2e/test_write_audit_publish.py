@@ -95,7 +95,7 @@ def test_a_critical_gold_failure_publishes_nothing_and_the_rerun_redoes_the_work
     )
     done = subprocess.run(
         [sys.executable, "-m", "eventlake.cli", "run", "gold", "--run-id", "bad-cli"],
-        env=env, capture_output=True, text=True, timeout=900,
+        env=env, capture_output=True, text=True, timeout=1800,
     )
     assert done.returncode == 3, done.stderr[-3000:]
     last = done.stderr.strip().splitlines()[-1]
