@@ -6,12 +6,15 @@ from datetime import timedelta
 
 from airflow.sdk import DAG, Param
 from eventlake_airflow.common import (
+    AS_OF,
     RUN_ID,
     START_DATE,
     LakeSparkSubmitOperator,
     default_args,
+    gold_assets,
     gold_build_tasks,
     job,
+    quality_gate,
 )
 
 with DAG(
@@ -39,6 +42,8 @@ with DAG(
 ### eventlake GDPR erasure
 
 Trigger with conf `{"user_id": "<raw id>", "request_id": "<ticket>"}` (source 004 §8.4).
+Its tasks share the lake pool with the pipeline and maintenance: an erasure waits for a
+running pipeline instead of writing beside it.
 
 1. **erase_user_rows** records the tombstone (`_state/erased_keys`: sha256 of the key;
    every later silver run drops the user's lines), rewrites the landing files that hold the
@@ -77,14 +82,17 @@ id comes from the run's conf through the environment (`EVENTLAKE_ERASE_USER_ID`)
 """,
     )
     build_gold = gold_build_tasks(range_aware=False)
-    check_gold = LakeSparkSubmitOperator(
+    check_gold = quality_gate(
         task_id="check_gold_quality",
         application=job("gold", "validate_gold"),
-        application_args=RUN_ID,
+        application_args=[*RUN_ID, *AS_OF],
+        outlets=gold_assets(),
         doc_md="""
-Runs the gold expectation suites after the rebuild and writes `_quality/results`.
+Runs the gold expectation suites after the rebuild and writes `_quality/results`; emits
+the gold Assets only when it passes (BI refreshes see gold without the erased user).
 
-**On failure:** see Data Docs (`_quality/docs`); the erasure itself is done and audited.
+**On failure:** not retried. See Data Docs (`_quality/docs`); the erasure itself is done
+and audited.
 """,
     )
 

@@ -14,6 +14,9 @@ from eventlake_airflow.common import (
 )
 
 
+MAINTENANCE_SCHEDULE = "40 3 * * *"
+
+
 def days(default: int, what: str) -> Param:
     return Param(default, type="integer", minimum=1, title=f"{what} retention (days)",
                  description=f"Partitions of {what} older than the run's date minus this are deleted.")
@@ -22,7 +25,8 @@ def days(default: int, what: str) -> Param:
 with DAG(
     dag_id="eventlake_maintenance",
     description="Retention (004 §8.3), compaction and VACUUM of the lake's Delta tables.",
-    schedule=schedule_from_env("EVENTLAKE_MAINTENANCE_SCHEDULE", "@daily"),
+    # 03:40 UTC: not at midnight with the hourly pipeline (which starts at ten past).
+    schedule=schedule_from_env("EVENTLAKE_MAINTENANCE_SCHEDULE", MAINTENANCE_SCHEDULE),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -42,7 +46,8 @@ with DAG(
     doc_md="""
 ### eventlake maintenance
 
-Daily upkeep of the lake, in this order:
+Daily upkeep of the lake at 03:40 UTC (`EVENTLAKE_MAINTENANCE_SCHEDULE`), in the lake pool
+with every other eventlake task (one writer at a time), in this order:
 
 1. **apply_retention** — source 004 §8.3: landing files and `bronze.events` kept 90 days,
    `silver.events_quarantine` (raw lines) 90 days, `silver.events` 1 year, gold kept.
@@ -53,8 +58,8 @@ Daily upkeep of the lake, in this order:
 3. **vacuum_tables** — deletes data files older than the VACUUM window that no current
    version needs. Erased and expired rows leave the storage here.
 
-**On failure:** every step is idempotent; a Delta conflict with a pipeline run writing at
-the same time is retried with backoff. Failures are logged and recorded in
+**On failure:** every step is idempotent; a lease held by a writer outside Airflow
+(exit 75) is retried with backoff. Failures are logged and recorded in
 `_state/task_failures`. Fix, then clear the failed task.
 """,
 ) as dag:

@@ -31,4 +31,7 @@ export EVENTLAKE_LAKE_URI="${EVENTLAKE_LAKE_URI:-$repo/lakehouse}"
 
 echo "airflow-standalone: AIRFLOW_HOME=$AIRFLOW_HOME dags=$AIRFLOW__CORE__DAGS_FOLDER lake=$EVENTLAKE_LAKE_URI" >&2
 airflow db migrate >/dev/null
+# Every eventlake task runs in this one-slot pool (one writer of the lake at a time);
+# tasks in a pool that does not exist are never scheduled. Idempotent.
+airflow pools set eventlake_lake 1 "eventlake: one writer of the lake at a time" >/dev/null
 exec airflow standalone

@@ -38,6 +38,23 @@ GOLD_TABLES: tuple[str, ...] = tuple(t for group in GOLD_TABLE_GROUPS.values() f
 JOBS_DIR = Path(os.environ.get("EVENTLAKE_JOBS_DIR") or Path(__file__).resolve().parents[2] / "jobs")
 
 START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+
+# One writer at a time: every task of every eventlake DAG writes the lake (its tables,
+# quality results, the catalog), so they all share one pool of one slot and queue in
+# Airflow instead of colliding in the lake. Create it once per Airflow installation:
+#   airflow pools set eventlake_lake 1 "eventlake: one writer of the lake at a time"
+# (scripts/airflow-standalone.sh does). The jobs' own lease (eventlake.lease) is the
+# guard behind it, for writers Airflow does not see (an operator's manual run).
+LAKE_POOL = "eventlake_lake"
+LAKE_POOL_SLOTS = 1
+LAKE_POOL_DESCRIPTION = "eventlake: one writer of the lake at a time"
+# Exit code of a job whose critical quality gate failed (eventlake.errors.QualityGateFailed):
+# retrying cannot change the data, so the task fails at once.
+QUALITY_GATE_EXIT_CODE = 3
+# The run's logical time for freshness checks: the end of the data interval of a scheduled
+# run, or when a manual / asset-triggered run was due.
+LOGICAL_TIME = "{{ (data_interval_end or dag_run.run_after).isoformat() }}"
+AS_OF = ["--as-of", LOGICAL_TIME]
 SPARK_CONN_ID = "spark_default"
 TASK_FAILURES_TABLE = "_state/task_failures"  # eventlake.maintenance.tables.TASK_FAILURES
 
@@ -56,14 +73,16 @@ def gold_asset(table: str) -> Asset:
 def default_args(*, timeout: timedelta) -> dict[str, Any]:
     return {
         "owner": "eventlake",
-        # Every job is idempotent, so a retry (or a cleared task) is always safe; Delta
-        # conflicts between concurrent writers are the usual transient failure.
+        # Every job is idempotent, so a retry (or a cleared task) is always safe; a lake
+        # lease held by a writer outside Airflow (exit 75) is the usual transient failure.
+        # Quality gates are not retried (`quality_gate`, QUALITY_GATE_EXIT_CODE).
         "retries": 3,
         "retry_delay": timedelta(minutes=1),
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=20),
         "execution_timeout": timeout,
         "on_failure_callback": record_task_failure,
+        "pool": LAKE_POOL,
     }
 
 
@@ -122,7 +141,26 @@ class LakeSparkSubmitOperator(SparkSubmitOperator):
                 secrets[variable] = value
             # Set after template rendering: never stored with the rendered task fields.
             self.env_vars = {**(self.env_vars or {}), **secrets}
-        super().execute(context)
+        try:
+            super().execute(context)
+        except AirflowFailException:
+            raise
+        except Exception as error:
+            if is_quality_gate_failure(error):
+                # Bad data stays bad on a retry: fail now, skip the remaining retries.
+                raise AirflowFailException(f"quality gate failed: {error}") from error
+            raise
+
+
+def is_quality_gate_failure(error: BaseException) -> bool:
+    """spark-submit exited with the quality gate's code (the hook says "Error code is: 3")."""
+    return f"Error code is: {QUALITY_GATE_EXIT_CODE}." in str(error)
+
+
+def quality_gate(**kwargs: Any) -> LakeSparkSubmitOperator:
+    """A task whose job is a quality gate: never retried (a failure is about the data)."""
+    kwargs["retries"] = 0
+    return LakeSparkSubmitOperator(**kwargs)
 
 
 def range_arguments(
@@ -200,18 +238,24 @@ RUN_ID = ["--run-id", "{{ run_id }}"]
 
 
 def gold_build_tasks(*, range_aware: bool = True):
-    """The `build_gold` task group: one build task per subject group, run in parallel."""
+    """The `build_gold` task group: one build task per subject group.
+
+    Each task audits its tables' new content with their gold suites *before* committing it
+    (`--audit`): a critical failure commits nothing and exits 3 (not retried). The groups
+    share the lake pool with every other writer, so they run one after another; the Assets
+    are emitted by the gold check after them (`gold_assets`), not here.
+    """
     from airflow.sdk import TaskGroup
 
-    with TaskGroup("build_gold", tooltip="One task per group of gold tables, in parallel") as group:
+    with TaskGroup("build_gold", tooltip="One task per group of gold tables") as group:
         for name, tables in GOLD_TABLE_GROUPS.items():
             listed = "\n".join(f"- `gold.{table}`" for table in tables)
             LakeSparkSubmitOperator(
                 task_id=name,
                 application=job("gold", "build_gold"),
-                application_args=[*RUN_ID, *(arg for table in tables for arg in ("--table", table))],
+                application_args=[*RUN_ID, *(arg for table in tables for arg in ("--table", table)),
+                                  "--audit", *AS_OF],
                 range_flags=("--from-date", "--to-date") if range_aware else None,
-                outlets=[gold_asset(table) for table in tables],
                 doc_md=f"""
 Brings these gold tables up to date with silver:
 
@@ -219,13 +263,20 @@ Brings these gold tables up to date with silver:
 
 Each reads silver's change data feed since its own watermark (new events, late events,
 GDPR deletes), recomputes exactly the periods they touched (or the run's
-`from_date`/`to_date`), and replaces them in one Delta commit per table. Reads
-`silver.events`; writes `gold/<table>` and the watermarks in `_state/watermarks`. Updates
-each table's Asset `eventlake://gold/<table>`.
+`from_date`/`to_date`), **validates the new content with the table's gold suite before
+committing it**, then replaces those periods in one Delta commit per table. Reads
+`silver.events`; writes `gold/<table>` and each table's watermark object in
+`_state/consumers/`.
 
-**On failure:** every table keeps its previous, consistent state (a watermark moves only
-after its table's commit). Fix the cause and clear the task; tables already up to date are
-skipped.
+**On failure:** every table keeps its previous, consistent state (nothing is committed
+before the audit passes, and a watermark moves only after its table's commit). A critical
+quality failure (exit 3) is not retried: read the suite's output in the log and Data Docs,
+fix silver or the suite, then clear the task.
 """,
             )
     return group
+
+
+def gold_assets() -> list[Asset]:
+    """Every gold table's Asset: emitted only by the task after the gold quality check."""
+    return [gold_asset(table) for table in GOLD_TABLES]

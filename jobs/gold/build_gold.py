@@ -34,7 +34,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--to-date", type=_iso_date, metavar="YYYY-MM-DD",
                         help="recompute up to this day, inclusive (default: incremental)")
     parser.add_argument("--run-id", help="id recorded with the run (default: random)")
+    parser.add_argument(
+        "--audit", action="store_true",
+        help="run the built tables' gold quality suites on their new content before "
+             "committing it (exit 3 on a critical failure: nothing is committed)",
+    )
+    parser.add_argument("--as-of", type=_logical_time, metavar="TIMESTAMP",
+                        help="the run's logical time (UTC) for --audit's freshness check")
     return parser.parse_args(argv)
+
+
+def _logical_time(text: str):
+    from eventlake.quality.cli import logical_time
+
+    return logical_time(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,18 +57,41 @@ def main(argv: list[str] | None = None) -> int:
     from eventlake.gold.build import build_gold
     from eventlake.spark import build_spark_session
 
+    from eventlake.lease import lake_lease
+
     try:
         settings = Settings.from_env()
-        spark = build_spark_session(settings, "eventlake-gold", catalog=True)
-        run = build_gold(
-            spark, settings, tables=args.table, from_date=args.from_date,
-            to_date=args.to_date, run_id=args.run_id,
-        )
+        with lake_lease(settings, "eventlake-gold"):  # before the JVM: waiting holds no Spark
+            spark = build_spark_session(settings, "eventlake-gold", catalog=True)
+            audit = _auditor(spark, settings, args) if args.audit else None
+            run = build_gold(
+                spark, settings, tables=args.table, from_date=args.from_date,
+                to_date=args.to_date, run_id=args.run_id, audit=audit,
+            )
     except UserError as error:
         print(f"build_gold: {error}", file=sys.stderr)
         return error.exit_code
     print(json.dumps(run.as_dict(), default=str))
     return 0
+
+
+def _auditor(spark, settings, args: argparse.Namespace):
+    """The gold suites of the tables this task builds, run on their staged content."""
+    from eventlake.quality.validate import read_run_record, validate_layer
+
+    record = read_run_record(spark, settings, args.run_id, "silver") if args.run_id else None
+    only = {f"gold.{name}" for name in args.table} if args.table else None
+
+    def audit(staged) -> None:
+        report = validate_layer(
+            spark, settings, "gold", run_id=args.run_id or "adhoc",
+            run_summary=record.summary if record else None, as_of=args.as_of,
+            staged=staged, only_tables=only,
+        )
+        print(report.summary(), file=sys.stderr)
+        report.raise_for_critical()
+
+    return audit
 
 
 if __name__ == "__main__":

@@ -12,13 +12,26 @@ def main(argv=None) -> int:
                         help="re-apply the rules to bronze lines ingested from this date")
     parser.add_argument("--reprocess-to", type=date.fromisoformat, metavar="YYYY-MM-DD",
                         help="… up to and including this date")
+    parser.add_argument("--audit", action="store_true",
+                        help="run the silver quality suite before the bronze watermark moves "
+                             "(exit 3 on a critical failure; the next run redoes the work)")
     args = parser.parse_args(argv)
 
     from eventlake.jobs import job_session
     from eventlake.silver.job import clean_silver
 
     with job_session("eventlake-silver-clean") as (spark, settings):
-        run = clean_silver(spark, settings, run_id=args.run_id,
+        audit = None
+        if args.audit:
+            from eventlake.quality import validate_layer
+
+            def audit(run):
+                report = validate_layer(spark, settings, "silver", run_id=run.run_id,
+                                        run_summary=run.as_dict())
+                print(report.summary())
+                report.raise_for_critical()
+
+        run = clean_silver(spark, settings, run_id=args.run_id, audit=audit,
                            reprocess_from=args.reprocess_from, reprocess_to=args.reprocess_to)
         print(run.as_dict())
     return 0

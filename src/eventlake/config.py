@@ -85,6 +85,10 @@ class Settings:
     quarantine_fail_share: float = 0.10
     # The Great Expectations suites; default: expectations/ of the source checkout.
     expectations_dir: str | None = None
+    # The lake's writer lease (eventlake.lease): how long a second writer waits for it, and
+    # how long a holder that stopped renewing (killed) keeps blocking others.
+    lease_wait_seconds: float = 300.0
+    lease_ttl_seconds: float = 120.0
 
     @property
     def is_s3(self) -> bool:
@@ -205,4 +209,6 @@ class Settings:
             quarantine_warn_share=number("EVENTLAKE_QUARANTINE_WARN_SHARE", 0.01),
             quarantine_fail_share=number("EVENTLAKE_QUARANTINE_FAIL_SHARE", 0.10),
             expectations_dir=env.get("EVENTLAKE_EXPECTATIONS_DIR") or None,
+            lease_wait_seconds=number("EVENTLAKE_LEASE_WAIT_SECONDS", 300.0),
+            lease_ttl_seconds=number("EVENTLAKE_LEASE_TTL_SECONDS", 120.0) or 120.0,
         )

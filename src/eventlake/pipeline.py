@@ -2,7 +2,10 @@
 quality gate, then the tables are (re)registered in the Spark catalog.
 
 A critical expectation failure stops the run at that layer (exit code 3): nothing
-downstream of bad data is built. Warnings are recorded and printed; the run goes on.
+downstream of bad data is built, and gold is audited before it is committed, so a failing
+gold gate leaves every gold table as it was. Warnings are recorded and printed; the run
+goes on. The whole run holds the lake's writer lease (eventlake.lease): a second writer
+waits, or exits with code 75.
 """
 
 from __future__ import annotations
@@ -38,36 +41,52 @@ def run_layer(
     silver_summary: dict[str, Any] | None = None,
     as_of: datetime | None = None,
 ) -> LayerResult:
-    """Run one layer and, unless disabled, its quality suite (raises on a critical failure).
+    """Run one layer under the lake's lease and, unless disabled, its quality suite (raises
+    QualityGateFailed on a critical failure).
 
+    Write, audit, publish: silver is audited before its bronze watermark moves, gold before
+    any gold table is committed (the suites validate the staged tables), so a critical
+    failure leaves gold as it was and the next run redoes the work. Bronze is the raw,
+    append-only record of what landed; its gate stops silver from reading a bad batch.
     The gold suite bounds its checks by the silver run's event dates (`silver_summary`) and
     measures freshness against the run's logical time (`as_of`); both are optional.
     """
-    if layer == "bronze":
-        from eventlake.bronze.ingest import ingest_bronze
+    from eventlake.lease import lake_lease
 
-        summary = ingest_bronze(spark, settings, run_id=run_id).as_dict()
-    elif layer == "silver":
-        from eventlake.silver.job import clean_silver
+    warnings: list[str] = []
+    audited = False
 
-        summary = clean_silver(spark, settings, run_id=run_id).as_dict()
-    elif layer == "gold":
-        from eventlake.gold.build import build_gold
-
-        summary = _as_dict(build_gold(spark, settings, run_id=run_id))
-    else:  # argparse restricts the choices; this guards programmatic callers
-        raise ValueError(f"unknown layer {layer!r}")
-    result = LayerResult(layer, summary)
-    if quality:
+    def gate(checked: dict[str, Any] | None, staged=None) -> None:
+        nonlocal audited
         from eventlake.quality import validate_layer
 
-        checked = silver_summary if layer == "gold" else summary
+        audited = True
         report = validate_layer(
-            spark, settings, layer, run_id=run_id, run_summary=checked, as_of=as_of
+            spark, settings, layer, run_id=run_id, run_summary=checked, as_of=as_of, staged=staged
         )
-        result.warnings = [str(w) for w in report.warnings]
+        warnings.extend(str(w) for w in report.warnings)
         report.raise_for_critical()
-    return result
+
+    with lake_lease(settings, f"eventlake {layer}"):
+        if layer == "bronze":
+            from eventlake.bronze.ingest import ingest_bronze
+
+            summary = ingest_bronze(spark, settings, run_id=run_id).as_dict()
+        elif layer == "silver":
+            from eventlake.silver.job import clean_silver
+
+            audit = (lambda run: gate(run.as_dict())) if quality else None
+            summary = clean_silver(spark, settings, run_id=run_id, audit=audit).as_dict()
+        elif layer == "gold":
+            from eventlake.gold.build import build_gold
+
+            audit = (lambda staged: gate(silver_summary, staged)) if quality else None
+            summary = _as_dict(build_gold(spark, settings, run_id=run_id, audit=audit))
+        else:  # argparse restricts the choices; this guards programmatic callers
+            raise ValueError(f"unknown layer {layer!r}")
+        if quality and not audited:  # bronze, or a layer with nothing to stage
+            gate(silver_summary if layer == "gold" else summary)
+    return LayerResult(layer, summary, warnings)
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
@@ -88,6 +107,16 @@ def run_pipeline(
     as_of: datetime | None = None,
     on_layer: Callable[[LayerResult], None] | None = None,
 ) -> list[LayerResult]:
+    from eventlake.lease import lake_lease
+
+    with lake_lease(settings, "eventlake pipeline"):  # once for the run; layers re-enter it
+        return _run_layers(spark, settings, run_id=run_id, layers=layers, quality=quality,
+                           as_of=as_of, on_layer=on_layer)
+
+
+def _run_layers(spark, settings: Settings, *, run_id: str, layers: tuple[str, ...],
+                quality: bool, as_of: datetime | None,
+                on_layer: Callable[[LayerResult], None] | None) -> list[LayerResult]:
     results: list[LayerResult] = []
     for layer in layers:
         silver = next((r.summary for r in results if r.layer == "silver"), None)
@@ -135,11 +164,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace, settings: Settings) -> int:
     from eventlake.spark import build_spark_session
 
+    from eventlake.lease import lake_lease
+
     run_id = args.run_id or uuid.uuid4().hex
-    spark = build_spark_session(settings, "eventlake-pipeline", catalog=True)
-    run_pipeline(
-        spark, settings, run_id=run_id, quality=not args.skip_quality, as_of=args.as_of,
-        on_layer=print_layer,
-    )
+    # The lease before the JVM: a second pipeline waits without holding a Spark session.
+    with lake_lease(settings, "eventlake pipeline"):
+        spark = build_spark_session(settings, "eventlake-pipeline", catalog=True)
+        run_pipeline(
+            spark, settings, run_id=run_id, quality=not args.skip_quality, as_of=args.as_of,
+            on_layer=print_layer,
+        )
     print(f"pipeline {run_id}: done; lake {settings.lake_root}")
     return 0

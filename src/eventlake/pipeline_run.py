@@ -19,11 +19,14 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     from eventlake.catalog import register_tables
     from eventlake.spark import build_spark_session
 
-    spark = build_spark_session(settings, f"eventlake-{args.layer}", catalog=True)
-    result = run_layer(
-        spark, settings, args.layer, run_id=args.run_id or uuid.uuid4().hex,
-        quality=not args.skip_quality,
-    )
-    register_tables(spark, settings)
+    from eventlake.lease import lake_lease
+
+    with lake_lease(settings, f"eventlake run {args.layer}"):  # before the JVM starts
+        spark = build_spark_session(settings, f"eventlake-{args.layer}", catalog=True)
+        result = run_layer(
+            spark, settings, args.layer, run_id=args.run_id or uuid.uuid4().hex,
+            quality=not args.skip_quality,
+        )
+        register_tables(spark, settings)
     print_layer(result)
     return 0

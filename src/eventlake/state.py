@@ -1,8 +1,8 @@
 """Incremental reads: how far each consumer has read its source Delta table.
 
 A consumer (the silver job reading bronze, the gold job reading silver) records the source
-table version it has fully processed in `_state/watermarks`, *after* its own output is
-committed. A run killed in between simply reads the same versions again; every writer
+table version it has fully processed in its own object `_state/consumers/<consumer>.json`,
+*after* its own output is committed and has passed its quality gate. A run killed in between simply reads the same versions again; every writer
 downstream is idempotent (MERGE / replaceWhere), so the result equals one clean run.
 
 Changes are read through Delta's change data feed, so late rows, updated rows (with their
@@ -12,13 +12,14 @@ old and new values) and deletes (GDPR erasure) all reach the consumer.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from eventlake.lake import Lake
+from eventlake.lease import LocalStore
 
 @dataclass(frozen=True)
 class ChangeWindow:
@@ -47,8 +48,72 @@ def current_version(spark: SparkSession, path: str) -> int | None:
     return int(DeltaTable.forPath(spark, path).history(1).select("version").first()[0])
 
 
+# One small JSON object per consumer: `_state/consumers/<consumer>.json`. Parallel jobs
+# (the DAG's gold groups, a silver run beside a gold run) each write only their own
+# consumers' objects, so no table or object is written by two tasks at once. Lakes from
+# before this layout keep their old shared Delta table (`lake.watermarks`), read as a
+# fallback for consumers that have no object yet.
+CONSUMER_STATE = "_state/consumers"
+
+
+class _ConsumerStore:
+    """The consumer objects through the lake's own file system (local disk or s3a)."""
+
+    def __init__(self, spark: SparkSession, lake: Lake):
+        self.spark, self.root = spark, lake.path(CONSUMER_STATE)
+        self.local = None if "://" in lake.root else LocalStore(lake.root)
+
+    def _hadoop(self, path: str):
+        jvm = self.spark._jvm
+        hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+        return hadoop_path.getFileSystem(self.spark._jsc.hadoopConfiguration()), hadoop_path
+
+    def names(self) -> list[str]:
+        if self.local is not None:
+            return self.local.names(CONSUMER_STATE)
+        fs, folder = self._hadoop(self.root)
+        if not fs.exists(folder):
+            return []
+        return sorted(status.getPath().getName() for status in fs.listStatus(folder) if status.isFile())
+
+    def get(self, name: str) -> bytes | None:
+        if self.local is not None:
+            return self.local.get(f"{CONSUMER_STATE}/{name}")
+        fs, path = self._hadoop(f"{self.root}/{name}")
+        if not fs.exists(path):
+            return None
+        stream = fs.open(path)
+        try:
+            return bytes(self.spark._jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
+        finally:
+            stream.close()
+
+    def put(self, name: str, data: bytes) -> None:
+        if self.local is not None:  # temporary file + rename: never half written
+            self.local.put(f"{CONSUMER_STATE}/{name}", data)
+            return
+        fs, path = self._hadoop(f"{self.root}/{name}")
+        stream = fs.create(path, True)  # an S3 object appears whole, on close
+        try:
+            stream.write(bytearray(data))
+        finally:
+            stream.close()
+
+
 def read_watermarks(spark: SparkSession, lake: Lake, prefix: str = "") -> dict[str, int]:
-    """Every consumer's watermark whose name starts with `prefix`, in one read."""
+    """Every consumer's watermark whose name starts with `prefix`."""
+    store = _ConsumerStore(spark, lake)
+    found: dict[str, int] = {}
+    for name in store.names():
+        consumer = name.removesuffix(".json")
+        if name.endswith(".json") and consumer.startswith(prefix):
+            data = store.get(name)
+            if data:
+                found[consumer] = int(json.loads(data)["version"])
+    return _legacy_watermarks(spark, lake, prefix) | found
+
+
+def _legacy_watermarks(spark: SparkSession, lake: Lake, prefix: str) -> dict[str, int]:
     path = lake.watermarks.path
     if not delta_table_exists(spark, path):
         return {}
@@ -63,41 +128,20 @@ def read_watermark(spark: SparkSession, lake: Lake, consumer: str) -> int | None
     return read_watermarks(spark, lake, consumer).get(consumer)
 
 
-def commit_watermarks(
-    spark: SparkSession, lake: Lake, versions: dict[str, int], source: str, *, attempts: int = 5
-) -> None:
-    """Move several consumers' watermarks in one MERGE.
+def commit_watermarks(spark: SparkSession, lake: Lake, versions: dict[str, int], source: str) -> None:
+    """Move consumers' watermarks: one object each, rewritten whole (atomic per consumer).
 
-    Jobs running side by side (the DAG's gold groups) commit to this one small table at
-    the same moment; Delta then rejects all but one commit, so the others try again.
+    Called only after the consumer's output is committed *and audited*: a run that fails its
+    quality gate leaves the watermark where it was, so the next run redoes the work.
     """
-    from delta.exceptions import DeltaConcurrentModificationException
-    from delta.tables import DeltaTable
+    from eventlake.lease import ensure_held
 
-    if not versions:
-        return
-    path = lake.watermarks.path
-    update = spark.createDataFrame(
-        [(consumer, source, version) for consumer, version in sorted(versions.items())],
-        "consumer STRING, source STRING, version LONG",
-    ).withColumn("updated_at", F.current_timestamp())
-    for attempt in range(1, attempts + 1):
-        try:
-            if not delta_table_exists(spark, path):
-                update.write.format("delta").mode("append").save(path)
-            else:
-                (
-                    DeltaTable.forPath(spark, path).alias("w")
-                    .merge(update.alias("u"), "w.consumer = u.consumer")
-                    .whenMatchedUpdateAll()
-                    .whenNotMatchedInsertAll()
-                    .execute()
-                )
-            return
-        except DeltaConcurrentModificationException:
-            if attempt == attempts:
-                raise
-            time.sleep(0.5 * attempt)
+    ensure_held(lake.root)  # a superseded holder must not move state
+    store = _ConsumerStore(spark, lake)
+    updated_at = datetime.now(UTC).isoformat()
+    for consumer, version in sorted(versions.items()):
+        record = {"consumer": consumer, "source": source, "version": int(version), "updated_at": updated_at}
+        store.put(f"{consumer}.json", json.dumps(record, sort_keys=True).encode())
 
 
 def commit_watermark(

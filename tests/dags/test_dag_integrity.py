@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -57,11 +59,21 @@ def _kahn(dag) -> list[str]:
     return order
 
 
-def test_every_task_retries_with_backoff_has_a_timeout_and_a_failure_callback(dagbag):
+QUALITY_GATES = {
+    "eventlake_pipeline": {"check_bronze_quality", "check_gold_quality"},
+    "eventlake_gdpr_erasure": {"check_gold_quality"},
+    "eventlake_maintenance": set(),
+}
+
+
+def test_writers_retry_with_backoff_gates_never_retry_all_have_timeouts_and_callbacks(dagbag):
     for dag in dagbag.dags.values():
         for task in dag.tasks:
             where = f"{dag.dag_id}.{task.task_id}"
-            assert task.retries >= 1, where
+            if task.task_id in QUALITY_GATES[dag.dag_id]:
+                assert task.retries == 0, where  # bad data stays bad on a retry
+            else:
+                assert task.retries >= 1, where
             assert task.retry_exponential_backoff, where
             assert task.execution_timeout is not None, where
             assert task.on_failure_callback, where
@@ -81,27 +93,103 @@ def test_pipeline_runs_one_at_a_time_without_catchup(dagbag):
     assert set(dag.params) == {"from_date", "to_date"}
 
 
+def test_every_task_of_every_dag_queues_in_the_one_slot_lake_pool(dagbag):
+    common = _common()
+    assert common.LAKE_POOL_SLOTS == 1
+    for dag in dagbag.dags.values():
+        for task in dag.tasks:
+            assert task.pool == common.LAKE_POOL == "eventlake_lake", f"{dag.dag_id}.{task.task_id}"
+            assert task.pool_slots == 1
+
+
+def test_default_schedules_never_start_the_pipeline_and_maintenance_together(dagbag, monkeypatch):
+    from croniter import croniter
+
+    pipeline = dagbag.dags["eventlake_pipeline"].timetable
+    maintenance = dagbag.dags["eventlake_maintenance"].timetable
+    assert dagbag.dags["eventlake_gdpr_erasure"].timetable.can_be_scheduled is False
+    expressions = (pipeline.expression, maintenance.expression)
+    assert str(pipeline.timezone) == str(maintenance.timezone) == "UTC"
+    assert expressions == ("10 * * * *", "40 3 * * *")
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    starts = []
+    for expression in expressions:
+        it = croniter(expression, start)
+        starts.append({it.get_next(datetime) for _ in range(24 * 14)})
+    pipeline_starts, maintenance_starts = starts
+    assert len(maintenance_starts) == 24 * 14 and len(pipeline_starts) == 24 * 14
+    assert not pipeline_starts & maintenance_starts
+    # and not even within half an hour of each other
+    for day_start in maintenance_starts:
+        assert all(abs((day_start - p).total_seconds()) >= 30 * 60 for p in pipeline_starts)
+
+
+def test_the_logical_time_template_renders_an_iso_utc_time(dagbag):
+    import jinja2
+
+    from eventlake.quality.cli import logical_time
+
+    common = _common()
+    template = jinja2.Environment().from_string(common.LOGICAL_TIME)
+    end = datetime(2026, 11, 3, 11, 0, tzinfo=UTC)
+    scheduled = template.render(data_interval_end=end, dag_run=SimpleNamespace(run_after=None))
+    assert logical_time(scheduled) == end
+    after = datetime(2026, 11, 3, 11, 7, 30, tzinfo=UTC)
+    manual = template.render(data_interval_end=None, dag_run=SimpleNamespace(run_after=after))
+    assert logical_time(manual) == after
+
+
+@pytest.mark.unit
+def test_a_quality_gate_exit_code_fails_the_task_without_retry():
+    common = _common()
+    hook_message = ("Cannot execute: spark-submit --master local[2] jobs/gold/validate_gold.py. "
+                    "Error code is: {}.")
+    assert common.is_quality_gate_failure(RuntimeError(hook_message.format(3)))
+    for other in (1, 2, 30, 75, 137):
+        assert not common.is_quality_gate_failure(RuntimeError(hook_message.format(other)))
+
+
+def _common():
+    sys.path.insert(0, str(DAGS))
+    try:
+        from eventlake_airflow import common
+    finally:
+        sys.path.remove(str(DAGS))
+    return common
+
+
 def test_pipeline_order_and_gold_tasks(dagbag):
     from eventlake.gold.tables import CONTRACT_TABLES, GOLD_TABLES
 
     dag = dagbag.dags["eventlake_pipeline"]
     gold_tasks = [t for t in dag.tasks if t.task_id.startswith("build_gold.")]
-    built = [table for task in gold_tasks for table in task.application_args[3::2]]
+    built = [table for task in gold_tasks for table in gold_tasks_tables(task)]
     assert sorted(built) == sorted(GOLD_TABLES)  # every table, each in exactly one task
     assert set(CONTRACT_TABLES) <= set(built)
-    chain = ["ingest_landing_to_bronze", "check_bronze_quality", "clean_bronze_to_silver",
-             "check_silver_quality"]
+    chain = ["ingest_landing_to_bronze", "check_bronze_quality", "clean_bronze_to_silver"]
     for upstream, downstream in zip(chain, chain[1:]):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
+    # silver is audited before its watermark moves
+    assert "--audit" in dag.get_task("clean_bronze_to_silver").application_args
+    as_of = ["--as-of", "{{ (data_interval_end or dag_run.run_after).isoformat() }}"]
     for task in gold_tasks:
-        tables = task.application_args[3::2]
-        assert task.upstream_task_ids == {"check_silver_quality"}
+        tables = gold_tasks_tables(task)
+        assert task.upstream_task_ids == {"clean_bronze_to_silver"}
         assert task.downstream_task_ids == {"check_gold_quality"}
         assert task.application_args == [
-            "--run-id", "{{ run_id }}", *(arg for table in tables for arg in ("--table", table))
+            "--run-id", "{{ run_id }}", *(arg for table in tables for arg in ("--table", table)),
+            "--audit", *as_of,
         ]
-        assert [a.uri for a in task.outlets] == [f"eventlake://gold/{table}" for table in tables]
+        assert not task.outlets  # a build task publishes nothing before the check
+    check = dag.get_task("check_gold_quality")
+    assert check.application_args == ["--run-id", "{{ run_id }}", *as_of]  # freshness runs
+    assert sorted(a.uri for a in check.outlets) == sorted(f"eventlake://gold/{t}" for t in GOLD_TABLES)
     assert dag.get_task("register_catalog_tables").upstream_task_ids == {"check_gold_quality"}
+
+
+def gold_tasks_tables(task) -> list[str]:
+    args = task.application_args
+    return [args[i + 1] for i, a in enumerate(args) if a == "--table"]
 
 
 def test_every_spark_task_submits_an_existing_job(dagbag):

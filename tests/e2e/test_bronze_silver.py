@@ -95,8 +95,10 @@ def test_late_files_in_a_later_run_give_the_tables_of_one_run(spark, tmp_path):
 
 def run_job_and_kill(script: str, settings: Settings, delta_log: Path, *extra: str) -> bool:
     """Start a job, kill -9 it right after its first commit to `delta_log`; True if killed."""
+    # A killed job leaves its lake lease behind until it expires: a short TTL, so the next
+    # job of the test waits seconds, not the default two minutes.
     env = dict(os.environ, EVENTLAKE_LAKE_URI=settings.lake_uri, EVENTLAKE_PSEUDONYM_SALT="e2e-salt",
-               EVENTLAKE_SPARK_MASTER="local[1]")
+               EVENTLAKE_SPARK_MASTER="local[1]", EVENTLAKE_LEASE_TTL_SECONDS="3")
     job = subprocess.Popen([sys.executable, str(REPO / script), *extra], env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 600

@@ -16,10 +16,11 @@ import logging
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.utils import AnalysisException
@@ -96,12 +97,19 @@ def build_gold(
     from_date: date | None = None,
     to_date: date | None = None,
     run_id: str | None = None,
+    audit: Callable[[Mapping[str, DataFrame]], None] | None = None,
 ) -> GoldRun:
     """Bring the given gold tables (default: all) up to date with silver.
 
     With `from_date`/`to_date` the periods covering those days are recomputed whatever the
     watermarks say (a repair); the watermarks are left alone, so pending changes are still
     picked up by the next incremental run.
+
+    Write, audit, publish: every table's new content is computed first (nothing committed)
+    and handed to `audit` as `{"gold.<table>": frame equal to the table after the commit}`.
+    When `audit` raises (a critical quality failure) nothing is committed: every gold table
+    keeps its Delta version and content, no watermark moves, and the next run redoes the
+    work. Only after `audit` returns are the tables committed and the watermarks moved.
     """
     lake = Lake.from_settings(settings)
     run_id = run_id or uuid.uuid4().hex
@@ -118,7 +126,7 @@ def build_gold(
     builder = _Builder(spark, lake, silver_path, silver_version)
     explicit = from_date is not None or to_date is not None
 
-    def build_one(table: GoldTable) -> GoldTableRun:
+    def plan_one(table: GoldTable) -> GoldTableRun | _Staged:
         if explicit:
             return builder.rebuild_range(table, from_date, to_date)
         return builder.bring_up_to_date(table)
@@ -126,7 +134,19 @@ def build_gold(
     # Tables are independent Delta tables: building a few at once keeps both cores busy
     # through each table's small jobs and commits.
     with ThreadPoolExecutor(max_workers=PARALLEL_TABLES, thread_name_prefix="gold") as pool:
-        results = list(pool.map(build_one, selected))
+        plans = list(pool.map(plan_one, selected))
+        staged = [p for p in plans if isinstance(p, _Staged)]
+        try:
+            if audit is not None:
+                for plan in staged:  # computed once, validated, then written as validated
+                    plan.rows = plan.rows.persist(StorageLevel.MEMORY_AND_DISK)
+                audit({f"gold.{p.table.name}": builder.staged_view(p) for p in staged})
+            results = list(pool.map(
+                lambda p: builder.commit(p) if isinstance(p, _Staged) else p, plans
+            ))
+        finally:
+            for plan in staged:
+                plan.rows.unpersist()
     if not explicit:
         moved = {
             consumer_name(GOLD_TABLES[r.table]): r.silver_version
@@ -195,7 +215,7 @@ class _Builder:
                 self._changed[window] = None
         return self._changed[window]
 
-    def bring_up_to_date(self, table: GoldTable) -> GoldTableRun:
+    def bring_up_to_date(self, table: GoldTable) -> GoldTableRun | _Staged:
         gold_path = self.lake.gold(table.name).path
         window = ChangeWindow(self.watermarks.get(consumer_name(table)), self.version)
         in_place = delta_table_exists(self.spark, gold_path) and _schema_matches(
@@ -221,7 +241,7 @@ class _Builder:
                 )
         return result
 
-    def rebuild_range(self, table: GoldTable, first: date | None, last: date | None) -> GoldTableRun:
+    def rebuild_range(self, table: GoldTable, first: date | None, last: date | None) -> GoldTableRun | _Staged:
         bounds = self.silver_bounds()
         if bounds is None and (first is None or last is None):
             return GoldTableRun(table.name, "unchanged", (), table.period, 0, self.version, None)
@@ -235,24 +255,38 @@ class _Builder:
 
     def _write(
         self, table: GoldTable, silver: DataFrame, periods: set[date] | None, mode: str = "incremental"
-    ) -> GoldTableRun:
-        """Replace `periods` (None: the whole table) with their recomputed rows, one commit."""
-        gold_path = self.lake.gold(table.name).path
+    ) -> _Staged:
+        """Stage the replacement of `periods` (None: the whole table) with their recomputed
+        rows; `commit` writes it later, in one Delta commit."""
         rows = table.compute(silver)
-        writer_rows = rows
+        predicate = None
         if periods is not None:
             predicate = table.period_predicate(periods)
-            writer_rows = rows.where(F.expr(predicate))
+            rows = rows.where(F.expr(predicate))
+        return _Staged(table, rows, periods, "full" if periods is None else mode, predicate)
+
+    def staged_view(self, plan: _Staged) -> DataFrame:
+        """The table as it will read after `plan` is committed, without committing it."""
+        if plan.predicate is None:
+            return plan.rows
+        kept = self.spark.read.format("delta").load(self.lake.gold(plan.table.name).path).where(
+            ~F.coalesce(F.expr(plan.predicate), F.lit(False))
+        )
+        return kept.unionByName(plan.rows)
+
+    def commit(self, plan: _Staged) -> GoldTableRun:
+        table, periods = plan.table, plan.periods
+        gold_path = self.lake.gold(table.name).path
         # One file per group of whole periods, so a later rebuild of a period rewrites
         # only the files holding it.
-        writer_rows = writer_rows.repartition(table.period_column).sortWithinPartitions(*table.grain)
+        writer_rows = plan.rows.repartition(table.period_column).sortWithinPartitions(*table.grain)
         writer = writer_rows.write.format("delta").mode("overwrite")
-        if periods is None:
+        if plan.predicate is None:
             writer = writer.option("overwriteSchema", "true")
             # No statistics on user_key: an erased key would outlive its rows in _delta_log.
-            writer = writer.options(**stats_properties(rows.schema))
+            writer = writer.options(**stats_properties(plan.rows.schema))
         else:
-            writer = writer.option("replaceWhere", predicate)
+            writer = writer.option("replaceWhere", plan.predicate)
         writer.save(gold_path)
         from delta.tables import DeltaTable
 
@@ -260,7 +294,7 @@ class _Builder:
         metrics = last["operationMetrics"] or {}
         return GoldTableRun(
             table=table.name,
-            mode="full" if periods is None else mode,
+            mode=plan.mode,
             periods=() if periods is None else describe(periods, step=7 if table.period == "week" else 1),
             period=table.period,
             rows_written=int(metrics.get("numOutputRows", 0)),
@@ -294,6 +328,17 @@ def _windows_without_retention(
     if up_to > start:
         parts.append(ChangeWindow(start, up_to))
     return parts
+
+
+@dataclass
+class _Staged:
+    """A table's new content, computed but not committed (write-audit-publish)."""
+
+    table: GoldTable
+    rows: DataFrame  # the rows that replace `periods` (all rows when periods is None)
+    periods: set[date] | None
+    mode: str
+    predicate: str | None  # the replaceWhere of `periods`
 
 
 def _schema_matches(spark: SparkSession, path: str, table: GoldTable) -> bool:

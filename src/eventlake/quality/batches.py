@@ -6,7 +6,9 @@ a warning). Builders only read; they never write to the lake.
 
 Scope: the rows a run produced (bronze: the lines it appended; silver: the rows that came
 from the bronze lines it read), the run's counts, and whole-table checks that stay cheap
-(silver event_id uniqueness reads one column; gold tables are small aggregates).
+(silver event_id uniqueness reads one column; gold tables are small aggregates). Gold
+suites validate a table's staged content when the run hands it over (`BatchContext.staged`):
+gold is audited before it is committed.
 """
 
 from __future__ import annotations
@@ -50,11 +52,18 @@ class BatchContext:
     as_of: datetime | None
     table: str  # the suite's `table:` (e.g. gold.daily_kpis)
     cache: dict[str, Any] = field(default_factory=dict)
+    # Tables' content before it is committed (write-audit-publish), by name (gold.x).
+    staged: dict[str, DataFrame] = field(default_factory=dict)
 
     def delta(self, path: str) -> DataFrame | None:
         if not delta_table_exists(self.spark, path):
             return None
         return self.spark.read.format("delta").load(path)
+
+    def gold(self, name: str) -> DataFrame | None:
+        """A gold table as the run will publish it: staged content, else the stored table."""
+        staged = self.staged.get(f"gold.{name}")
+        return staged if staged is not None else self.delta(self.lake.gold(name).path)
 
 
 Builder = Callable[[BatchContext], "DataFrame | Skip"]
@@ -264,7 +273,7 @@ def run_parameters(run_summary: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def _gold_table(ctx: BatchContext) -> DataFrame | Skip:
     name = ctx.table.split(".", 1)[1]
-    table = ctx.delta(ctx.lake.gold(name).path)
+    table = ctx.gold(name)
     if table is None:
         return Skip(f"{ctx.table} does not exist yet", warn=True)
     return table
@@ -307,7 +316,7 @@ def daily_users_check(ctx: BatchContext) -> DataFrame | Skip:
 
 def volume(ctx: BatchContext) -> DataFrame | Skip:
     """Events of the newest day against the same weekday one week earlier."""
-    daily = ctx.delta(ctx.lake.gold("event_metrics_daily").path)
+    daily = ctx.gold("event_metrics_daily")
     if daily is not None:
         per_day = daily.groupBy("event_date").agg(F.sum("events").alias("events"))
     else:

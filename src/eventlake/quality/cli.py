@@ -43,14 +43,17 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     from eventlake.quality.validate import validate_from_run_log
     from eventlake.spark import build_spark_session
 
+    from eventlake.lease import lake_lease
+
     layers = ("bronze", "silver", "gold") if args.layer == "all" else (args.layer,)
-    spark = build_spark_session(settings, "eventlake-quality")
     reports = []
-    for layer in layers:
-        report = validate_from_run_log(spark, settings, layer, run_id=args.run_id, as_of=args.as_of)
-        print(report.summary())
-        print()
-        reports.append(report)
+    with lake_lease(settings, "eventlake quality"):  # it writes _quality/results and docs
+        spark = build_spark_session(settings, "eventlake-quality")
+        for layer in layers:
+            report = validate_from_run_log(spark, settings, layer, run_id=args.run_id, as_of=args.as_of)
+            print(report.summary())
+            print()
+            reports.append(report)
     failed = [r for r in reports if r.critical_failures]
     if failed:
         # Every layer was validated and printed; the exit code says a gate failed.

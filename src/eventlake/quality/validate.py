@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from eventlake.clock import as_utc, from_spark, utc_now
@@ -52,6 +52,8 @@ def validate_layer(
     as_of: datetime | None = None,
     validated_at: datetime | None = None,
     suites_dir: Path | None = None,
+    staged: Mapping[str, DataFrame] | None = None,
+    only_tables: Collection[str] | None = None,
 ) -> QualityReport:
     """Validate what a run produced in one layer; append the results; rebuild Data Docs.
 
@@ -60,6 +62,10 @@ def validate_layer(
     dates). Without it, per-run suites are skipped and recorded as warnings. `as_of` is the
     run's logical time, for freshness; without it freshness is skipped with a note.
     Critical failures do not raise here: call `report.raise_for_critical()`.
+
+    `staged` maps table names (`gold.daily_kpis`) to frames that stand for those tables
+    (their content after a commit not made yet: write-audit-publish). `only_tables` limits
+    the run to the suites of those tables (a task that builds a few gold tables audits them).
     """
     lake = Lake.from_settings(settings)
     if suites_dir is None and settings.expectations_dir:
@@ -73,10 +79,14 @@ def validate_layer(
     report = QualityReport(layer, run_id)
     cache: dict[str, Any] = {}
     for suite in definitions.suites:
+        if only_tables is not None and suite.table not in only_tables:
+            continue
         builder = BUILDERS.get((layer, suite.data))
         if builder is None:
             raise SuiteDefinitionError(f"{suite.name}: unknown data {suite.data!r} for {layer}")
-        context = BatchContext(spark, settings, lake, run_id, run_summary, as_of, suite.table, cache)
+        context = BatchContext(
+            spark, settings, lake, run_id, run_summary, as_of, suite.table, cache, dict(staged or {})
+        )
         frame = builder(context)
         if isinstance(frame, Skip):
             _record_skip(report, suite, frame)

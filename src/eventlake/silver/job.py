@@ -2,7 +2,9 @@
 
 Idempotent by construction: quarantine and silver are written with MERGEs that insert
 only what is not there yet (and replace a silver row only by an earlier copy of the same
-event), and the bronze watermark moves only after both are committed. A run killed at any
+event), and the bronze watermark moves only after both are committed and the run passed
+its quality gate (`audit`): a run that fails the gate is read and checked again by the
+next run, so the gate keeps failing until someone acts. A run killed at any
 point and rerun gives the tables of one clean run.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import date
 
 from pyspark import StorageLevel
@@ -120,6 +123,7 @@ def clean_silver(
     run_id: str | None = None,
     reprocess_from: date | None = None,
     reprocess_to: date | None = None,
+    audit: Callable[[SilverRun], None] | None = None,
 ) -> SilverRun:
     """Apply contract §5 to the bronze lines not processed yet (or to an explicit ingest-date
     range) and return the run's reconciled counts."""
@@ -207,6 +211,8 @@ def clean_silver(
         max_event_date=dates[1],
     )
     record_run(spark, lake, "silver", run_id, run.as_dict())
+    if audit is not None:  # the quality gate; raising leaves the watermark where it was
+        audit(run)
     if window is not None and reprocess is None:
         commit_watermark(spark, lake, CONSUMER, lake.bronze_events.name, window.up_to_version)
     log.info("silver: %s", run.as_dict())
