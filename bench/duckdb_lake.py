@@ -110,10 +110,13 @@ def property_check_sql(taxonomy: Any) -> str:
     return f"CASE name {' '.join(cases)} ELSE true END" if cases else "true"
 
 
-def silver_sql(taxonomy: Any, salt: str) -> list[str]:
+def silver_sql(taxonomy: Any, salt: str, *, keep_essential: bool = True) -> list[str]:
     """§5 rules 1–6 as DuckDB statements over `bronze`; they create `judged`, `quarantine`, `silver`."""
     names = ", ".join(_quote(spec.name) for spec in taxonomy)
-    essential = ", ".join(_quote(spec.name) for spec in taxonomy if spec.consent == "essential") or "NULL"
+    # §5 rule 5 keeps `essential` events whatever the consent; keep_essential=False is the
+    # reading eventlake's silver job has today (it drops them), for measuring that gap alone.
+    essential = (", ".join(_quote(spec.name) for spec in taxonomy if spec.consent == "essential")
+                 if keep_essential else "") or "NULL"
     eea = ", ".join(_quote(m) for m in EEA_GB)
 
     def t(f: str) -> str:
@@ -211,7 +214,7 @@ def silver_sql(taxonomy: Any, salt: str) -> list[str]:
                    {s('device_type')} AS device_type, {s('platform')} AS platform,
                    {s('app_version')} AS app_version, {s('os_version')} AS os_version,
                    market_code AS market, {s('connection_type')} AS connection_type,
-                   NOT personalization AS no_personalization, NOT ad_targeting AS no_ad_targeting,
+                   profile_kind = 'kids' OR NOT personalization AS no_personalization, NOT ad_targeting AS no_ad_targeting,
                    coalesce(TRY_CAST({s('schema_version')} AS INTEGER), 1) AS schema_version,
                    CAST(props AS VARCHAR) AS properties, {s('ip_truncated')} AS ip_truncated,
                    {s('user_agent')} AS user_agent, {s('collector_id')} AS collector_id, source_file
@@ -233,7 +236,7 @@ def reference_gold_sql() -> dict[str, str]:
     return {name: REFERENCE_SQL[name] for name in CONTRACT_TABLES}
 
 
-def build(landing_root: Path, *, salt: str, threads: int | None = None) -> DuckLake:
+def build(landing_root: Path, *, salt: str, threads: int | None = None, keep_essential: bool = True) -> DuckLake:
     """Full build from the landing files; wall time per layer in `seconds`."""
     from eventlake.taxonomy import load_taxonomy
 
@@ -254,7 +257,7 @@ def build(landing_root: Path, *, salt: str, threads: int | None = None) -> DuckL
     lake.seconds["bronze"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    for statement in silver_sql(taxonomy, salt):
+    for statement in silver_sql(taxonomy, salt, keep_essential=keep_essential):
         connection.execute(statement)
     lake.seconds["silver"] = time.perf_counter() - started
 
@@ -268,7 +271,7 @@ def build(landing_root: Path, *, salt: str, threads: int | None = None) -> DuckL
 def counts(lake: DuckLake) -> dict[str, Any]:
     """What the reference made of the landed lines (§3: every line accounted for)."""
     def one(sql: str) -> int:
-        return lake.connection.execute(sql).fetchone()[0]
+        return lake.connection.execute(sql).fetchall()[0][0]
 
     reasons = dict(lake.connection.execute(
         "SELECT reason, count(*) FROM quarantine GROUP BY reason ORDER BY reason").fetchall())
@@ -277,6 +280,9 @@ def counts(lake: DuckLake) -> dict[str, Any]:
         "quarantine": sum(reasons.values()), "quarantine_by_reason": reasons,
         "consent_drops": one("SELECT count(*) FROM consented") - one("SELECT count(*) FROM kept"),
         "duplicates": one("SELECT count(*) FROM kept") - one("SELECT count(*) FROM silver"),
+        "essential_kept_without_analytics": one("SELECT count(*) FROM silver WHERE event_id IN "
+                                                "(SELECT json_extract_string(j, '$.event_id') FROM kept "
+                                                "WHERE NOT analytics)"),
     }
     figures["accounted"] = figures["bronze"] == (figures["silver"] + figures["quarantine"]
                                                  + figures["consent_drops"] + figures["duplicates"])
