@@ -78,8 +78,8 @@ def test_comparison_catches_a_wrong_table(results):
     duck = duckdb_lake.build(Path(settings.lake_root) / "landing", salt=settings.pseudonym_salt,
                              keep_essential=False)
     duck.connection.execute(
-        "UPDATE gold_event_metrics_daily SET events = events + 1 "
-        "WHERE rowid = (SELECT min(rowid) FROM gold_event_metrics_daily)")
+        "DELETE FROM gold_event_metrics_daily WHERE rowid = (SELECT min(rowid) FROM gold_event_metrics_daily)")
     agreement = lake_bench.compare(duck, settings)
-    assert agreement["gold.event_metrics_daily"]["differing_rows"] == 2
+    table = agreement["gold.event_metrics_daily"]
+    assert table["differing_rows"] == 1 and table["duckdb"] == table["eventlake"] - 1
     assert agreement["agree"] is False
