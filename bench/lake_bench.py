@@ -83,7 +83,10 @@ def timed_run(spark, settings, *, quality: bool, catalog: bool = True) -> dict[s
         from eventlake.catalog import register_tables
 
         t = time.perf_counter()
-        register_tables(spark, settings)
+        try:
+            register_tables(spark, settings)
+        except Exception as error:  # noqa: BLE001 - a figure lost is better than a long run lost
+            figures["catalog_error"] = f"{type(error).__name__}: {str(error)[:200]}"
         figures["catalog_s"] = time.perf_counter() - t
     figures["total_s"] = time.perf_counter() - started
     quality_s = sum(figures.get(f"{layer}_quality_s", 0.0) for layer in LAYERS)
