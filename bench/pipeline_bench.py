@@ -21,6 +21,7 @@ import psutil
 class PeakMemory:
     def __init__(self) -> None:
         self.peak = 0
+        self.phase_peak = 0  # since the last mark()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -34,7 +35,13 @@ class PeakMemory:
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
+            self.phase_peak = max(self.phase_peak, total)
             time.sleep(0.2)
+
+    def mark(self) -> int:
+        """The peak since the previous mark (bytes); starts a new phase."""
+        peak, self.phase_peak = self.phase_peak, 0
+        return peak
 
     def __enter__(self) -> PeakMemory:
         self._thread.start()
