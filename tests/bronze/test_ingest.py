@@ -106,7 +106,7 @@ def test_a_run_killed_between_the_bronze_commit_and_the_ledger_is_repaired_exact
 ):
     from delta.tables import DeltaTable
 
-    import eventlake.bronze.ingest as ingest
+    from eventlake.bronze import ingest
 
     a = land(settings, "a.jsonl.gz", ['{"n": 1}', '{"n": 2}'])
     real = ingest.record_ingested

@@ -124,7 +124,7 @@ def test_an_erased_user_stays_erased_in_every_file_of_the_lake(spark, tmp_path):
     run_pipeline(spark, settings, run_id="first")
 
     victim, victim_key = pick_victim(spark, lake, landed_lines(root))
-    silver = lambda: spark.read.format("delta").load(lake.silver_events.path)  # noqa: E731
+    silver = lambda: spark.read.format("delta").load(lake.silver_events.path)
     assert silver().where(F.col("user_key") == victim_key).count() > 0
 
     # In flight at the erasure: a file holding only the victim's lines (all of its rows
