@@ -21,15 +21,15 @@ def main(argv=None) -> int:
     from eventlake.silver.job import clean_silver
 
     with job_session("eventlake-silver-clean") as (spark, settings):
-        audit = None
-        if args.audit:
+        def run_audit(run):
             from eventlake.quality import validate_layer
 
-            def audit(run):
-                report = validate_layer(spark, settings, "silver", run_id=run.run_id,
-                                        run_summary=run.as_dict())
-                print(report.summary())
-                report.raise_for_critical()
+            report = validate_layer(spark, settings, "silver", run_id=run.run_id,
+                                    run_summary=run.as_dict())
+            print(report.summary())
+            report.raise_for_critical()
+
+        audit = run_audit if args.audit else None
 
         run = clean_silver(spark, settings, run_id=args.run_id, audit=audit,
                            reprocess_from=args.reprocess_from, reprocess_to=args.reprocess_to)

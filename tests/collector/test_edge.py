@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .helpers import bearer, collector_settings, event, landed_events, serve, token
+from .helpers import bearer, collector_settings, event, serve, token
 
 pytestmark = pytest.mark.collector
 

@@ -77,7 +77,7 @@ from judge_inputs import json_values as any_json  # noqa: E402
 from judge_inputs import near_events as edge_events  # noqa: E402
 from judge_inputs import timed_events  # noqa: E402
 
-from .helpers import landed_events, serve  # noqa: E402
+from .helpers import landed_events  # noqa: E402
 
 
 def nested(levels: int):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from eventlake.collector.body import MAX_SAFE_INTEGER
 
-from .helpers import TRACK, T0, bearer, collector_settings, event, landed, serve
+from .helpers import TRACK, T0, bearer, collector_settings, event, serve
 
 pytestmark = pytest.mark.collector
 

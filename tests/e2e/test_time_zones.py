@@ -26,7 +26,6 @@ from eventlake.config import Settings
 from eventlake.generate import generate_traffic
 from eventlake.gold.build import build_gold
 from eventlake.gold.tables import GOLD_TABLES
-from eventlake.lake import Lake
 from eventlake.silver.job import clean_silver
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,6 @@ import random
 from dataclasses import dataclass
 from itertools import accumulate
 
-from eventlake.privacy import CONSENT_KEYS
 from eventlake.privacy import EU_EEA_GB_MARKETS as CONSENT_OFF_BY_DEFAULT_MARKETS
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
