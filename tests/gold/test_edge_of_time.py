@@ -14,6 +14,12 @@ from goldrows import silver_row, write_silver
 
 FIRST_DAY, LAST_DAY = date.min, date.max
 EDGES = {FIRST_DAY, LAST_DAY}
+# The contract's tables, which the rows below feed (the others see no event of theirs, and
+# building them here would prove nothing).
+FED = {
+    "daily_active_users", "daily_kpis", "content_engagement", "qoe_summary", "search_performance",
+    "track_hourly", "track_daily", "user_activity_daily", "event_metrics_daily", "event_metrics_weekly",
+}
 
 
 @pytest.mark.unit
@@ -52,16 +58,16 @@ def test_gold_builds_the_first_and_last_day_and_equals_a_recomputation(spark, tm
     settings = lake_settings(tmp_path)
     lake = Lake.from_settings(settings)
     write_silver(spark, lake.silver_events.path, edge_rows("u1", 10))
-    build_gold(spark, settings, run_id="full")
+    build_gold(spark, settings, tables=sorted(FED), run_id="full")
     # Late rows on both edge days: the incremental run rebuilds exactly those periods.
     write_silver(spark, lake.silver_events.path, edge_rows("u2", 20))
-    run = build_gold(spark, settings, run_id="late")
+    run = build_gold(spark, settings, tables=sorted(FED), run_id="late")
     assert {t.mode for t in run.tables} == {"incremental"}
 
     silver = spark.read.format("delta").load(lake.silver_events.path)
-    for name, table in GOLD_TABLES.items():
+    for name in sorted(FED):
         gold = spark.read.format("delta").load(lake.gold(name).path)
-        expected = table.compute(silver)
+        expected = GOLD_TABLES[name].compute(silver)
         # Compared in Spark: Python cannot hold every instant of year 1 in every zone.
         assert gold.count() == expected.count() > 0, name
         assert gold.exceptAll(expected).count() == 0 and expected.exceptAll(gold).count() == 0, name
