@@ -37,14 +37,8 @@ def test_duckdb_reference_agrees_with_eventlake(results):
     _, figures = results
     agreement = figures["n"]["agreement"]
     counts = figures["n"]["duckdb"]["counts"]
-    if not agreement["agree"]:
-        # Known gap (reported): eventlake's silver drops `essential` events without analytics
-        # consent; contract §5 rule 5 keeps them. The contract reference may differ by exactly
-        # those rows, and must agree on everything once they are dropped too.
-        silver = agreement["silver"]
-        assert silver["duckdb"] - silver["eventlake"] == counts["essential_kept_without_analytics"] > 0
-        assert agreement["gold.content_engagement"]["differing_rows"] == 0
-        agreement = figures["n"]["agreement_eventlake_reading"]
+    # Essential events without analytics consent are kept by both sides (contract §5 rule 5).
+    assert counts["essential_kept_without_analytics"] > 0
     tables = {k: v for k, v in agreement.items() if isinstance(v, dict)}
     assert len([k for k in tables if k.startswith("gold.")]) == 10
     for name, v in tables.items():
@@ -75,8 +69,7 @@ def test_figures_are_reported(results):
 def test_comparison_catches_a_wrong_table(results):
     root, _ = results
     settings = lake_bench.settings_for(root / f"n{EVENTS}", "bench-test-salt")
-    duck = duckdb_lake.build(Path(settings.lake_root) / "landing", salt=settings.pseudonym_salt,
-                             keep_essential=False)
+    duck = duckdb_lake.build(Path(settings.lake_root) / "landing", salt=settings.pseudonym_salt)
     duck.connection.execute(
         "DELETE FROM gold_event_metrics_daily WHERE rowid = (SELECT min(rowid) FROM gold_event_metrics_daily)")
     agreement = lake_bench.compare(duck, settings)
