@@ -7,6 +7,14 @@ from dataclasses import dataclass
 from eventlake.config import Settings
 
 LANDING_EVENTS = "landing/events"
+# One small JSON object per incremental consumer (eventlake.state): its watermark.
+CONSUMER_STATE = "_state/consumers"
+SILVER_CONSUMER = "silver.events"  # silver reading bronze's changes
+
+
+def gold_consumer(table: str) -> str:
+    """The consumer name of a gold table reading silver's changes."""
+    return f"gold.{table}"
 
 
 @dataclass(frozen=True)
@@ -78,3 +86,17 @@ class Lake:
     @property
     def quality_docs(self) -> str:
         return self.path("_quality/docs")
+
+
+def delta_location(settings: Settings, path: str) -> tuple[str, dict[str, str]]:
+    """A lake path as delta-rs addresses it, with its storage options (S3 only)."""
+    if not settings.is_s3:
+        return path, {}
+    options = {"AWS_REGION": settings.aws_region}
+    if settings.s3_endpoint:
+        options["AWS_ENDPOINT_URL"] = settings.s3_endpoint
+        options["AWS_ALLOW_HTTP"] = str(settings.s3_endpoint.startswith("http://")).lower()
+    if settings.aws_access_key_id and settings.aws_secret_access_key:
+        options["AWS_ACCESS_KEY_ID"] = settings.aws_access_key_id
+        options["AWS_SECRET_ACCESS_KEY"] = settings.aws_secret_access_key
+    return "s3://" + path.split("://", 1)[1], options

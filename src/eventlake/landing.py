@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import tempfile
 import time
 import uuid
@@ -21,6 +22,14 @@ from eventlake.config import Settings
 from eventlake.lake import LANDING_EVENTS
 
 LANDING_SUFFIXES = (".jsonl.gz", ".jsonl")
+_LANDING_DATE = re.compile(r"/event_date=(\d{4}-\d{2}-\d{2})/")
+UNDATED = "undated"
+
+
+def landing_date(uri: str) -> str:
+    """The ledger's partition of a file: the `event_date=` of its landing path."""
+    match = _LANDING_DATE.search(uri)
+    return match.group(1) if match else UNDATED
 
 
 def landing_key(event_hour: datetime, name: str) -> str:

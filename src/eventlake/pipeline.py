@@ -14,11 +14,12 @@ import argparse
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from dataclasses import dataclass, field
 from typing import Any
 
 from eventlake.config import Settings
+from eventlake.errors import UserError
 
 log = logging.getLogger(__name__)
 LAYERS = ("bronze", "silver", "gold")
@@ -40,6 +41,7 @@ def run_layer(
     quality: bool = True,
     silver_summary: dict[str, Any] | None = None,
     as_of: datetime | None = None,
+    recompute: tuple[date, date] | None = None,
 ) -> LayerResult:
     """Run one layer under the lake's lease and, unless disabled, its quality suite (raises
     QualityGateFailed on a critical failure).
@@ -50,6 +52,9 @@ def run_layer(
     append-only record of what landed; its gate stops silver from reading a bad batch.
     The gold suite bounds its checks by the silver run's event dates (`silver_summary`) and
     measures freshness against the run's logical time (`as_of`); both are optional.
+    `recompute` (first, last day) is an explicit repair: silver re-applies its rules to the
+    bronze lines ingested on those days and gold rebuilds the periods holding those event
+    days, whatever the watermarks say.
     """
     from eventlake.lease import lake_lease
 
@@ -76,12 +81,16 @@ def run_layer(
             from eventlake.silver.job import clean_silver
 
             audit = (lambda run: gate(run.as_dict())) if quality else None
-            summary = clean_silver(spark, settings, run_id=run_id, audit=audit).as_dict()
+            first, last = recompute or (None, None)
+            summary = clean_silver(spark, settings, run_id=run_id, audit=audit,
+                                   reprocess_from=first, reprocess_to=last).as_dict()
         elif layer == "gold":
             from eventlake.gold.build import build_gold
 
             audit = (lambda staged: gate(silver_summary, staged)) if quality else None
-            summary = _as_dict(build_gold(spark, settings, run_id=run_id, audit=audit))
+            first, last = recompute or (None, None)
+            summary = _as_dict(build_gold(spark, settings, run_id=run_id, audit=audit,
+                                          from_date=first, to_date=last))
         else:  # argparse restricts the choices; this guards programmatic callers
             raise ValueError(f"unknown layer {layer!r}")
         if quality and not audited:  # bronze, or a layer with nothing to stage
@@ -105,24 +114,25 @@ def run_pipeline(
     layers: tuple[str, ...] = LAYERS,
     quality: bool = True,
     as_of: datetime | None = None,
+    recompute: tuple[date, date] | None = None,
     on_layer: Callable[[LayerResult], None] | None = None,
 ) -> list[LayerResult]:
     from eventlake.lease import lake_lease
 
     with lake_lease(settings, "eventlake pipeline"):  # once for the run; layers re-enter it
         return _run_layers(spark, settings, run_id=run_id, layers=layers, quality=quality,
-                           as_of=as_of, on_layer=on_layer)
+                           as_of=as_of, recompute=recompute, on_layer=on_layer)
 
 
 def _run_layers(spark, settings: Settings, *, run_id: str, layers: tuple[str, ...],
-                quality: bool, as_of: datetime | None,
+                quality: bool, as_of: datetime | None, recompute: tuple[date, date] | None,
                 on_layer: Callable[[LayerResult], None] | None) -> list[LayerResult]:
     results: list[LayerResult] = []
     for layer in layers:
         silver = next((r.summary for r in results if r.layer == "silver"), None)
         result = run_layer(
             spark, settings, layer, run_id=run_id, quality=quality,
-            silver_summary=silver, as_of=as_of,
+            silver_summary=silver, as_of=as_of, recompute=recompute,
         )
         results.append(result)
         if on_layer:
@@ -150,15 +160,33 @@ def _logical_time(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 time") from None
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-id", help="identifier recorded with every result (default: random)")
     parser.add_argument(
         "--skip-quality", action="store_true", help="do not run the data-quality suites"
     )
     parser.add_argument(
+        "--force", action="store_true",
+        help="start Spark and run every layer and gate even when nothing new has landed",
+    )
+    parser.add_argument(
         "--as-of", type=_logical_time, metavar="YYYY-MM-DDTHH:MM",
         help="the run's logical time (UTC), for the freshness check; without it freshness is skipped",
     )
+    parser.add_argument(
+        "--from-date", type=_day, metavar="YYYY-MM-DD",
+        help="explicit recompute (with --to-date): silver re-cleans the bronze lines ingested "
+             "on these days, gold rebuilds the periods of these event days",
+    )
+    parser.add_argument("--to-date", type=_day, metavar="YYYY-MM-DD",
+                        help="last day of the explicit recompute, inclusive")
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
@@ -167,12 +195,34 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     from eventlake.lease import lake_lease
 
     run_id = args.run_id or uuid.uuid4().hex
+    recompute = _recompute_range(args.from_date, args.to_date)
     # The lease before the JVM: a second pipeline waits without holding a Spark session.
     with lake_lease(settings, "eventlake pipeline"):
+        if not args.force and recompute is None:
+            from eventlake.pending import pending_work
+
+            # Read without Spark after taking the lease: a run that waited for another
+            # finds that one's work done and starts no JVM.
+            pending = pending_work(settings)
+            if pending.idle:
+                print(f"pipeline {run_id}: {pending.describe()}; no Spark started "
+                      f"(--force runs every layer anyway)")
+                return 0
+            log.info("pipeline: %s", pending.describe())
         spark = build_spark_session(settings, "eventlake-pipeline", catalog=True)
         run_pipeline(
             spark, settings, run_id=run_id, quality=not args.skip_quality, as_of=args.as_of,
-            on_layer=print_layer,
+            recompute=recompute, on_layer=print_layer,
         )
     print(f"pipeline {run_id}: done; lake {settings.lake_root}")
     return 0
+
+
+def _recompute_range(first: date | None, last: date | None) -> tuple[date, date] | None:
+    if first is None and last is None:
+        return None
+    if first is None or last is None:
+        raise UserError("give both --from-date and --to-date, or neither")
+    if first > last:
+        raise UserError(f"--from-date {first} is after --to-date {last}")
+    return first, last

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from eventlake.lake import Lake
+from eventlake.lake import CONSUMER_STATE, Lake
 from eventlake.lease import LocalStore
 
 @dataclass(frozen=True)
@@ -53,7 +53,6 @@ def current_version(spark: SparkSession, path: str) -> int | None:
 # consumers' objects, so no table or object is written by two tasks at once. Lakes from
 # before this layout keep their old shared Delta table (`lake.watermarks`), read as a
 # fallback for consumers that have no object yet.
-CONSUMER_STATE = "_state/consumers"
 
 
 class _ConsumerStore:

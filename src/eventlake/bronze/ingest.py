@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -28,7 +27,7 @@ from pyspark.sql import functions as F
 from eventlake.clock import as_utc, utc_now
 from eventlake.config import Settings
 from eventlake.lake import Lake
-from eventlake.landing import LANDING_SUFFIXES
+from eventlake.landing import LANDING_SUFFIXES, landing_date
 from eventlake.runs import BronzeRun
 from eventlake.schemas import BRONZE_TABLE_PROPERTIES
 from eventlake.state import current_version, delta_table_exists, record_run
@@ -42,8 +41,6 @@ LEDGER_SCHEMA = (
     "file_uri STRING, landing_date STRING, size LONG, modified_at TIMESTAMP, "
     "bronze_version LONG, recorded_at TIMESTAMP"
 )
-_LANDING_DATE = re.compile(r"/event_date=(\d{4}-\d{2}-\d{2})/")
-UNDATED = "undated"
 
 # Files per Delta commit: bounds memory (each file is read whole) and the work a killed run
 # has to redo, while keeping commits few.
@@ -92,12 +89,6 @@ def _as_spark_reports(uri: str) -> str:
     # Hadoop renders local URIs as file:///x or file:/x depending on how the root was
     # given; Spark's _metadata.file_path always says file:/x.
     return "file:/" + uri[len("file:///"):] if uri.startswith("file:///") else uri
-
-
-def landing_date(uri: str) -> str:
-    """The ledger's partition of a file: the `event_date=` of its landing path."""
-    match = _LANDING_DATE.search(uri)
-    return match.group(1) if match else UNDATED
 
 
 # --- the ingestion ledger --------------------------------------------------------------

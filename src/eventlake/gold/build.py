@@ -29,7 +29,7 @@ from eventlake.config import Settings
 from eventlake.errors import UserError
 from eventlake.gold.periods import date_predicate, describe
 from eventlake.gold.tables import GOLD_TABLES, GoldTable
-from eventlake.lake import Lake
+from eventlake.lake import Lake, gold_consumer
 from eventlake.schemas import stats_properties
 from eventlake.catalog import register_table
 from eventlake.state import (
@@ -74,7 +74,7 @@ class GoldRun:
 
 
 def consumer_name(table: GoldTable) -> str:
-    return f"gold.{table.name}"
+    return gold_consumer(table.name)
 
 
 def resolve_tables(names: Sequence[str] | None) -> list[GoldTable]:

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from eventlake.config import Settings
 from eventlake.errors import UserError
 from eventlake.gold.tables import GOLD_TABLES, GoldTable
-from eventlake.lake import Lake
+from eventlake.lake import Lake, delta_location
 
 RATIO_COLUMNS = ("_rate", "ctr")
 
@@ -51,20 +51,6 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
-def delta_location(settings: Settings, path: str) -> tuple[str, dict[str, str]]:
-    """A lake path as delta-rs addresses it, with its storage options (S3 only)."""
-    if not settings.is_s3:
-        return path, {}
-    options = {"AWS_REGION": settings.aws_region}
-    if settings.s3_endpoint:
-        options["AWS_ENDPOINT_URL"] = settings.s3_endpoint
-        options["AWS_ALLOW_HTTP"] = str(settings.s3_endpoint.startswith("http://")).lower()
-    if settings.aws_access_key_id and settings.aws_secret_access_key:
-        options["AWS_ACCESS_KEY_ID"] = settings.aws_access_key_id
-        options["AWS_SECRET_ACCESS_KEY"] = settings.aws_secret_access_key
-    return "s3://" + path.split("://", 1)[1], options
 
 
 def read_rows(

@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 
 from eventlake.config import Settings
 from eventlake.errors import UserError
-from eventlake.lake import Lake
+from eventlake.lake import SILVER_CONSUMER, Lake
 from eventlake.runs import SilverRun
 from eventlake.maintenance.tombstone import without_erased_lines
 from eventlake.schemas import BRONZE_EVENTS, SILVER_EVENTS, SILVER_QUARANTINE, stats_properties
@@ -43,7 +43,7 @@ from eventlake.state import (
 )
 
 log = logging.getLogger(__name__)
-CONSUMER = "silver.events"
+CONSUMER = SILVER_CONSUMER
 
 
 def ensure_table(spark: SparkSession, path: str, schema, partition_column: str) -> None:

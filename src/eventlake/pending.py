@@ -1,0 +1,203 @@
+"""Is there anything for a pipeline run to do? Answered without Spark: no JVM is started.
+
+An hourly lake is idle most hours, and starting Spark only to learn that nothing landed
+costs a minute and a half. The answer is read from what the jobs themselves keep:
+
+- **bronze** has work when a landing file is missing from the ingestion ledger
+  (`_state/ingested_files`, read with delta-rs, only the landing dates listed);
+- **silver** has work when bronze has a Delta version its consumer has not read
+  (`_state/consumers/silver.events.json` behind bronze's version);
+- **gold** has work when silver has a version a gold table has not reflected, when a gold
+  table does not exist yet, or when its stored columns are not the definition's.
+
+The check is conservative: whatever it cannot decide counts as work (a landing URI spelt
+differently from Spark's, an unreadable table), so the worst it can do is start Spark for
+nothing; it never skips work. A run that does start makes its own, exact decisions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from eventlake.config import Settings
+from eventlake.lake import (
+    CONSUMER_STATE,
+    LANDING_EVENTS,
+    SILVER_CONSUMER,
+    Lake,
+    delta_location,
+    gold_consumer,
+)
+from eventlake.landing import LANDING_SUFFIXES, landing_date
+
+log = logging.getLogger(__name__)
+
+# Characters a URI path keeps as they are (RFC 3986 pchar and "/"). Hadoop's Path.toUri
+# (java.net.URI) escapes the other ASCII characters and keeps non-ASCII ones as they are;
+# `_uri_path` does the same, so a landing URI computed here is spelt as Spark reports it.
+_URI_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+def _uri_path(path: str) -> str:
+    return "".join(c if ord(c) > 127 else quote(c, safe=_URI_SAFE) for c in path)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What a pipeline run would have to do; `reasons` says why in words, one per layer."""
+
+    new_landing_files: int = 0
+    silver_behind: bool = False
+    gold_behind: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = field(default=())
+
+    @property
+    def idle(self) -> bool:
+        return not (self.new_landing_files or self.silver_behind or self.gold_behind)
+
+    def describe(self) -> str:
+        if self.idle:
+            return "nothing new: every landing file is in bronze, silver and gold are up to date"
+        return "; ".join(self.reasons)
+
+
+def pending_work(settings: Settings) -> Pending:
+    """What `eventlake pipeline` would do now, read from the ledger, the consumer objects
+    and the Delta logs (see the module's docstring)."""
+    lake = Lake.from_settings(settings)
+    reasons: list[str] = []
+
+    new_files = _unledgered_landing_files(settings, lake)
+    if new_files:
+        reasons.append(f"bronze: {new_files} landing file(s) not ingested yet")
+
+    watermarks = _watermarks(settings, lake)
+    bronze_version = _version(settings, lake.bronze_events.path)
+    silver_read = watermarks.get(SILVER_CONSUMER)
+    silver_behind = bronze_version is not None and (silver_read is None or silver_read < bronze_version)
+    if silver_behind:
+        reasons.append(f"silver: bronze is at version {bronze_version}, silver has read up to {silver_read}")
+
+    gold_behind = _gold_behind(settings, lake, watermarks)
+    if gold_behind:
+        reasons.append(f"gold: {len(gold_behind)} table(s) behind silver ({', '.join(gold_behind)})")
+    return Pending(new_files, silver_behind, tuple(gold_behind), tuple(reasons))
+
+
+# --- landing and the ledger --------------------------------------------------------------
+
+
+def landing_uris(settings: Settings, lake: Lake) -> list[str]:
+    """Every landing file's URI as Spark reports it (`file:/…` or `s3a://…`), hidden names
+    (writers' temporary files) left out, as bronze's own listing does."""
+    if settings.is_s3:
+        from eventlake.lease import S3Store
+
+        store = S3Store(settings)
+        base = store._key(LANDING_EVENTS)
+        paginator = store.client.get_paginator("list_objects_v2")
+        keys = (
+            item["Key"]
+            for page in paginator.paginate(Bucket=store.bucket, Prefix=base.rstrip("/") + "/")
+            for item in page.get("Contents", [])
+        )
+        return sorted(
+            f"s3a://{store.bucket}/{_uri_path(key)}"
+            for key in keys if _is_landing_file(key.rsplit("/", 1)[-1])
+        )
+    found = []
+    for folder, _, names in os.walk(lake.landing_events):
+        found += [
+            "file:" + _uri_path(os.path.join(folder, name))
+            for name in names if _is_landing_file(name)
+        ]
+    return sorted(found)
+
+
+def _is_landing_file(name: str) -> bool:
+    return not name.startswith((".", "_")) and name.endswith(LANDING_SUFFIXES)
+
+
+def _unledgered_landing_files(settings: Settings, lake: Lake) -> int:
+    uris = landing_uris(settings, lake)
+    if not uris:
+        return 0
+    ledgered = _ledgered(settings, lake.ingested_files.path, uris)
+    return sum(uri not in ledgered for uri in uris)
+
+
+def _ledgered(settings: Settings, ledger_path: str, uris: list[str]) -> set[str]:
+    """The listed URIs the ledger holds, reading only their landing dates' partitions."""
+    import pyarrow.compute as pc
+
+    
+    table = _delta_table(settings, ledger_path)
+    if table is None:
+        return set()
+    dates = sorted({landing_date(uri) for uri in uris})
+    held = table.to_pyarrow_dataset().to_table(
+        columns=["file_uri"], filter=pc.field("landing_date").isin(dates)
+    )
+    return set(held.column("file_uri").to_pylist())
+
+
+# --- versions and watermarks -------------------------------------------------------------
+
+
+def _delta_table(settings: Settings, path: str):
+    from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
+
+    uri, options = delta_location(settings, path)
+    try:
+        return DeltaTable(uri, storage_options=options or None)
+    except TableNotFoundError:
+        return None
+
+
+def _version(settings: Settings, path: str) -> int | None:
+    table = _delta_table(settings, path)
+    return None if table is None else int(table.version())
+
+
+def _watermarks(settings: Settings, lake: Lake) -> dict[str, int]:
+    """Every consumer's watermark: its object, or the legacy shared table for old lakes."""
+    from eventlake.lease import store_for
+
+    found: dict[str, int] = {}
+    legacy = _delta_table(settings, lake.watermarks.path)
+    if legacy is not None:
+        rows = legacy.to_pyarrow_table(columns=["consumer", "version"]).to_pylist()
+        found |= {row["consumer"]: int(row["version"]) for row in rows}
+    store = store_for(settings)
+    for name in store.names(CONSUMER_STATE):
+        if name.endswith(".json"):
+            data = store.get(f"{CONSUMER_STATE}/{name}")
+            if data:
+                found[name.removesuffix(".json")] = int(json.loads(data)["version"])
+    return found
+
+
+def _gold_behind(settings: Settings, lake: Lake, watermarks: dict[str, int]) -> list[str]:
+    """Gold tables a run would write: missing, of another shape, or behind silver."""
+    from eventlake.gold.tables import GOLD_TABLES
+
+    silver_version = _version(settings, lake.silver_events.path)
+    if silver_version is None:
+        return []  # no silver: gold has nothing to read (the gold job says the same)
+    behind = []
+    for name, table in GOLD_TABLES.items():
+        stored = _delta_table(settings, lake.gold(name).path)
+        read = watermarks.get(gold_consumer(name))
+        if (
+            stored is None
+            or [f.name for f in stored.schema().fields] != list(table.column_names)
+            or read is None
+            or read < silver_version
+        ):
+            behind.append(name)
+    return behind

@@ -1,0 +1,72 @@
+"""`eventlake.pending`: what a pipeline run would do, read without Spark.
+
+The answers are compared with what the Spark jobs themselves decide: the landing URIs with
+bronze's own listing (spelling included), "idle" with a pipeline run that then writes
+nothing, and each kind of pending work with the layer that picks it up.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import pytest
+
+from eventlake.bronze.ingest import list_landing_files
+from eventlake.config import Settings
+from eventlake.generate import generate_traffic
+from eventlake.lake import Lake
+from eventlake.pending import landing_uris, pending_work
+from eventlake.pipeline import run_pipeline
+
+pytestmark = pytest.mark.unit
+
+
+def lake_settings(root) -> Settings:
+    return Settings.from_env({"EVENTLAKE_LAKE_URI": str(root), "EVENTLAKE_PSEUDONYM_SALT": "pending-salt"})
+
+
+@pytest.mark.parametrize("folder", ["plain", "with space+plus,comma", "ünïcode=é"])
+def test_landing_uris_are_spelt_as_spark_lists_them(spark, tmp_path, folder):
+    settings = lake_settings(tmp_path / folder / "lake")
+    generate_traffic(settings, events=60, days=1, start_date=date(2026, 11, 2), seed=3)
+    lake = Lake.from_settings(settings)
+    landing = lake.landing_events
+    (tmp_path / folder / "lake" / "landing" / "events" / ".tmp-half-written.jsonl.gz").write_bytes(b"")
+    assert landing_uris(settings, lake) == list(list_landing_files(spark, landing))
+
+
+def test_each_layer_behind_is_named_until_a_run_has_done_its_work(spark, tmp_path):
+    settings = lake_settings(tmp_path / "lake")
+    assert pending_work(settings).idle  # an empty lake: nothing landed, nothing to do
+    generate_traffic(settings, events=120, days=1, start_date=date(2026, 11, 2), seed=4)
+    files = len(list(tmp_path.joinpath("lake", "landing").rglob("*.jsonl.gz")))
+    state = pending_work(settings)
+    assert state.new_landing_files == files > 0 and not state.idle
+    assert "landing file(s) not ingested" in state.describe()
+
+    run_pipeline(spark, settings, run_id="bronze-only", layers=("bronze",), quality=False)
+    state = pending_work(settings)
+    assert (state.new_landing_files, state.silver_behind) == (0, True)
+    assert state.gold_behind == ()  # no silver yet: gold has nothing to read
+
+    run_pipeline(spark, settings, run_id="silver", layers=("silver",), quality=False)
+    state = pending_work(settings)
+    assert not state.silver_behind
+    from eventlake.gold.tables import GOLD_TABLES
+
+    assert state.gold_behind == tuple(GOLD_TABLES)  # no gold table exists yet
+
+    run_pipeline(spark, settings, run_id="gold", layers=("gold",), quality=False)
+    state = pending_work(settings)
+    assert state.idle, state.describe()
+    assert state.describe().startswith("nothing new")
+
+    # A dropped gold table is work again, and only that one.
+    shutil.rmtree(tmp_path / "lake" / "gold" / "daily_kpis")
+    assert pending_work(settings).gold_behind == ("daily_kpis",)
+
+    # A file that lands later is bronze's work, and only bronze's.
+    generate_traffic(settings, events=30, days=1, start_date=date(2026, 11, 3), seed=6)
+    state = pending_work(settings)
+    assert state.new_landing_files > 0 and not state.silver_behind
