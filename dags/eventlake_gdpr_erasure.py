@@ -6,15 +6,11 @@ from datetime import timedelta
 
 from airflow.sdk import DAG, Param
 from eventlake_airflow.common import (
-    AS_OF,
-    RUN_ID,
     START_DATE,
     LakeSparkSubmitOperator,
     default_args,
-    gold_assets,
-    gold_build_tasks,
+    gold_build_task,
     job,
-    quality_gate,
 )
 
 with DAG(
@@ -53,9 +49,10 @@ running pipeline instead of writing beside it.
    the audit row to `_audit/erasures`: request id, time, sha256 of the key, rows removed per
    table. Never the raw id nor the key: the id reaches the job through an environment
    variable, is masked in every log, and is absent from Delta commits.
-2. **build_gold.*** rebuild the gold periods the deleted silver rows touched (gold reads
-   silver's change data feed), so gold equals a recomputation without the user.
-3. **check_gold_quality** re-checks gold.
+2. **bring_gold_up_to_date** rebuilds the gold periods the deleted silver rows touched
+   (gold reads silver's change data feed), so gold equals a recomputation without the
+   user; the gold suites check the new content before it is committed, and the gold
+   Assets are emitted only then (BI refreshes see gold without the erased user).
 
 Deleted rows leave the storage physically at the next VACUUM past its window
 (`eventlake_maintenance`, 7 days by default): within the 30-day GDPR deadline. Landing is
@@ -81,19 +78,6 @@ id comes from the run's conf through the environment (`EVENTLAKE_ERASE_USER_ID`)
 **On failure:** clear the task; a rerun finishes the deletes and rewrites the audit row.
 """,
     )
-    build_gold = gold_build_tasks(range_aware=False)
-    check_gold = quality_gate(
-        task_id="check_gold_quality",
-        application=job("gold", "validate_gold"),
-        application_args=[*RUN_ID, *AS_OF],
-        outlets=gold_assets(),
-        doc_md="""
-Runs the gold expectation suites after the rebuild and writes `_quality/results`; emits
-the gold Assets only when it passes (BI refreshes see gold without the erased user).
+    build_gold = gold_build_task()
 
-**On failure:** not retried. See Data Docs (`_quality/docs`); the erasure itself is done
-and audited.
-""",
-    )
-
-    erase >> build_gold >> check_gold
+    erase >> build_gold

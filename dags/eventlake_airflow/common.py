@@ -15,24 +15,16 @@ from airflow.sdk import Asset
 
 log = logging.getLogger("eventlake.airflow")
 
-# The gold tables by subject: one spark-submit per group, the groups in parallel, and the
-# tables of a group built side by side in one Spark session (a JVM start costs more than
-# a small table's build). A plain mapping on purpose: the registry
-# (eventlake.gold.tables.GOLD_TABLES) imports pyspark, too heavy for DAG parsing;
+# Every gold table, for the Assets the pipeline emits. A plain tuple on purpose: the
+# registry (eventlake.gold.tables.GOLD_TABLES) imports pyspark, too heavy for DAG parsing;
 # tests/dags/test_dag_integrity.py holds the two equal.
-GOLD_TABLE_GROUPS: dict[str, tuple[str, ...]] = {
-    "video": (
-        "daily_active_users", "daily_kpis", "content_engagement", "qoe_summary",
-        "search_performance", "channel_performance", "recommendation_performance",
-        "recording_activity", "monetization_funnel",
-    ),
-    "music": ("track_hourly", "track_daily", "user_activity_daily", "top_tracks_daily"),
-    "event_metrics": (
-        "event_metrics_daily", "event_metrics_weekly", "metric_rollups_daily",
-        "metric_rollups_weekly",
-    ),
-}
-GOLD_TABLES: tuple[str, ...] = tuple(t for group in GOLD_TABLE_GROUPS.values() for t in group)
+GOLD_TABLES: tuple[str, ...] = (
+    "daily_active_users", "daily_kpis", "content_engagement", "qoe_summary",
+    "search_performance", "channel_performance", "recommendation_performance",
+    "recording_activity", "monetization_funnel", "track_hourly", "track_daily",
+    "user_activity_daily", "top_tracks_daily", "event_metrics_daily", "event_metrics_weekly",
+    "metric_rollups_daily", "metric_rollups_weekly",
+)
 
 # The spark-submit entry points: beside dags/ in a checkout, elsewhere when deployed.
 JOBS_DIR = Path(os.environ.get("EVENTLAKE_JOBS_DIR") or Path(__file__).resolve().parents[2] / "jobs")
@@ -237,46 +229,71 @@ def append_task_failure(record: dict[str, Any]) -> None:
 RUN_ID = ["--run-id", "{{ run_id }}"]
 
 
-def gold_build_tasks(*, range_aware: bool = True):
-    """The `build_gold` task group: one build task per subject group.
+def find_new_work(params: dict[str, Any] | None = None, **_: Any) -> bool:
+    """The short-circuit before any Spark task: True when a run has work (or an explicit
+    recompute was asked for), False to skip the Spark tasks of an idle run.
 
-    Each task audits its tables' new content with their gold suites *before* committing it
-    (`--audit`): a critical failure commits nothing and exits 3 (not retried). The groups
-    share the lake pool with every other writer, so they run one after another; the Assets
-    are emitted by the gold check after them (`gold_assets`), not here.
+    Reads the ingestion ledger, the consumers' watermarks and the Delta logs with delta-rs
+    and boto3 (eventlake.pending): no JVM starts for an empty hour.
     """
-    from airflow.sdk import TaskGroup
+    if params and (params.get("from_date") or params.get("to_date")):
+        log.info("eventlake: explicit recompute %s..%s", params.get("from_date"), params.get("to_date"))
+        return True
+    from eventlake.config import Settings
+    from eventlake.pending import pending_work
 
-    with TaskGroup("build_gold", tooltip="One task per group of gold tables") as group:
-        for name, tables in GOLD_TABLE_GROUPS.items():
-            listed = "\n".join(f"- `gold.{table}`" for table in tables)
-            LakeSparkSubmitOperator(
-                task_id=name,
-                application=job("gold", "build_gold"),
-                application_args=[*RUN_ID, *(arg for table in tables for arg in ("--table", table)),
-                                  "--audit", *AS_OF],
-                range_flags=("--from-date", "--to-date") if range_aware else None,
-                doc_md=f"""
-Brings these gold tables up to date with silver:
+    pending = pending_work(Settings.from_env())
+    log.info("eventlake: %s", pending.describe())
+    return not pending.idle
 
-{listed}
 
-Each reads silver's change data feed since its own watermark (new events, late events,
-GDPR deletes), recomputes exactly the periods they touched (or the run's
-`from_date`/`to_date`), **validates the new content with the table's gold suite before
-committing it**, then replaces those periods in one Delta commit per table. Reads
-`silver.events`; writes `gold/<table>` and each table's watermark object in
-`_state/consumers/`.
+def find_new_work_task(**kwargs: Any):
+    """`find_new_work` as the DAG's first task (a ShortCircuitOperator, no Spark)."""
+    from airflow.providers.standard.operators.python import ShortCircuitOperator
+
+    return ShortCircuitOperator(
+        task_id="find_new_work",
+        python_callable=find_new_work,
+        doc_md="""
+Decides, without starting Spark, whether this run has anything to do: a landing file not in
+bronze's ingestion ledger, a bronze version silver has not read, or a gold table behind
+silver (or missing). When there is nothing, the Spark tasks after it are **skipped** and
+the run succeeds in seconds. An explicit recompute (`from_date`/`to_date`) always runs.
+
+**On failure:** the lake's storage could not be read (S3 endpoint, credentials, a missing
+bucket): fix access and clear the task.
+""",
+        **kwargs,
+    )
+
+
+def gold_build_task(*, task_id: str = "bring_gold_up_to_date", **kwargs: Any) -> LakeSparkSubmitOperator:
+    """One spark-submit that brings every gold table up to date, audited before commit.
+
+    The staged tables are validated with the gold suites (`--audit`) before anything is
+    committed; the Assets are emitted by this task only, after its audit passed.
+    """
+    return LakeSparkSubmitOperator(
+        task_id=task_id,
+        application=job("gold", "build_gold"),
+        application_args=[*RUN_ID, "--audit", *AS_OF],
+        outlets=gold_assets(),
+        doc_md="""
+Brings every gold table up to date with silver: each reads silver's change data feed since
+its own watermark (new events, late events, GDPR deletes) and recomputes exactly the
+periods they touched. The new content of every table is **validated with the gold suites
+before anything is committed**; then each table replaces those periods in one Delta
+commit. Emits the gold Assets (`eventlake://gold/<table>`) only when it succeeds.
 
 **On failure:** every table keeps its previous, consistent state (nothing is committed
-before the audit passes, and a watermark moves only after its table's commit). A critical
-quality failure (exit 3) is not retried: read the suite's output in the log and Data Docs,
-fix silver or the suite, then clear the task.
+before the audit passes, a watermark moves only after its table's commit). A critical
+quality failure (exit 3) is not retried: read the suite's output in the log and Data Docs
+(`_quality/docs`), fix silver or the suite, then clear the task.
 """,
-            )
-    return group
+        **kwargs,
+    )
 
 
 def gold_assets() -> list[Asset]:
-    """Every gold table's Asset: emitted only by the task after the gold quality check."""
+    """Every gold table's Asset: emitted only by a task whose gold audit passed."""
     return [gold_asset(table) for table in GOLD_TABLES]

@@ -59,21 +59,13 @@ def _kahn(dag) -> list[str]:
     return order
 
 
-QUALITY_GATES = {
-    "eventlake_pipeline": {"check_bronze_quality", "check_gold_quality"},
-    "eventlake_gdpr_erasure": {"check_gold_quality"},
-    "eventlake_maintenance": set(),
-}
-
-
-def test_writers_retry_with_backoff_gates_never_retry_all_have_timeouts_and_callbacks(dagbag):
+def test_tasks_retry_with_backoff_and_all_have_timeouts_and_callbacks(dagbag):
+    # A quality gate inside a task fails it at once (exit 3, see the test below): bad data
+    # stays bad on a retry. Everything else is retried: every job is idempotent.
     for dag in dagbag.dags.values():
         for task in dag.tasks:
             where = f"{dag.dag_id}.{task.task_id}"
-            if task.task_id in QUALITY_GATES[dag.dag_id]:
-                assert task.retries == 0, where  # bad data stays bad on a retry
-            else:
-                assert task.retries >= 1, where
+            assert task.retries >= 1, where
             assert task.retry_exponential_backoff, where
             assert task.execution_timeout is not None, where
             assert task.on_failure_callback, where
@@ -158,44 +150,53 @@ def _common():
     return common
 
 
-def test_pipeline_order_and_gold_tasks(dagbag):
-    from eventlake.gold.tables import CONTRACT_TABLES, GOLD_TABLES
-
+def test_pipeline_is_a_check_without_spark_then_one_spark_application(dagbag):
     dag = dagbag.dags["eventlake_pipeline"]
-    gold_tasks = [t for t in dag.tasks if t.task_id.startswith("build_gold.")]
-    built = [table for task in gold_tasks for table in gold_tasks_tables(task)]
-    assert sorted(built) == sorted(GOLD_TABLES)  # every table, each in exactly one task
-    assert set(CONTRACT_TABLES) <= set(built)
-    chain = ["ingest_landing_to_bronze", "check_bronze_quality", "clean_bronze_to_silver"]
-    for upstream, downstream in zip(chain, chain[1:]):
-        assert dag.get_task(downstream).upstream_task_ids == {upstream}
-    # silver is audited before its watermark moves
-    assert "--audit" in dag.get_task("clean_bronze_to_silver").application_args
+    assert sorted(dag.task_ids) == ["find_new_work", "run_pipeline"]
+    check, run = dag.get_task("find_new_work"), dag.get_task("run_pipeline")
+    assert type(check).__name__ == "ShortCircuitOperator"
+    assert run.upstream_task_ids == {"find_new_work"}
+    assert Path(run.application) == DAGS.parent / "jobs" / "pipeline" / "run_pipeline.py"
     as_of = ["--as-of", "{{ (data_interval_end or dag_run.run_after).isoformat() }}"]
-    for task in gold_tasks:
-        tables = gold_tasks_tables(task)
-        assert task.upstream_task_ids == {"clean_bronze_to_silver"}
-        assert task.downstream_task_ids == {"check_gold_quality"}
-        assert task.application_args == [
-            "--run-id", "{{ run_id }}", *(arg for table in tables for arg in ("--table", table)),
-            "--audit", *as_of,
-        ]
-        assert not task.outlets  # a build task publishes nothing before the check
-    check = dag.get_task("check_gold_quality")
-    assert check.application_args == ["--run-id", "{{ run_id }}", *as_of]  # freshness runs
-    assert sorted(a.uri for a in check.outlets) == sorted(f"eventlake://gold/{t}" for t in GOLD_TABLES)
-    assert dag.get_task("register_catalog_tables").upstream_task_ids == {"check_gold_quality"}
+    assert run.application_args == ["--run-id", "{{ run_id }}", *as_of]  # freshness runs
+    assert run.range_flags == ("--from-date", "--to-date")
 
 
-def gold_tasks_tables(task) -> list[str]:
-    args = task.application_args
-    return [args[i + 1] for i, a in enumerate(args) if a == "--table"]
+def test_gold_assets_are_every_gold_table_emitted_only_after_the_gold_audit(dagbag):
+    from eventlake.gold.tables import GOLD_TABLES
+
+    common = _common()
+    assert sorted(common.GOLD_TABLES) == sorted(GOLD_TABLES)
+    wanted = sorted(f"eventlake://gold/{t}" for t in GOLD_TABLES)
+    pipeline, erasure = dagbag.dags["eventlake_pipeline"], dagbag.dags["eventlake_gdpr_erasure"]
+    assert sorted(a.uri for a in pipeline.get_task("run_pipeline").outlets) == wanted
+    gold = erasure.get_task("bring_gold_up_to_date")
+    assert "--audit" in gold.application_args  # validated before it is committed
+    assert sorted(a.uri for a in gold.outlets) == wanted
+    assert gold.upstream_task_ids == {"erase_user_rows"}
+    publishers = [f"{d.dag_id}.{t.task_id}" for d in dagbag.dags.values() for t in d.tasks if t.outlets]
+    assert sorted(publishers) == ["eventlake_gdpr_erasure.bring_gold_up_to_date",
+                                  "eventlake_pipeline.run_pipeline"]
+
+
+@pytest.mark.unit
+def test_find_new_work_runs_an_explicit_recompute_and_skips_an_idle_lake(tmp_path, monkeypatch):
+    common = _common()
+    monkeypatch.setenv("EVENTLAKE_LAKE_URI", str(tmp_path / "lake"))
+    assert common.find_new_work({"from_date": None, "to_date": None}) is False  # empty lake
+    assert common.find_new_work({"from_date": "2026-11-01", "to_date": "2026-11-02"}) is True
+    landed = tmp_path / "lake/landing/events/event_date=2026-11-01/event_hour=00/a.jsonl"
+    landed.parent.mkdir(parents=True)
+    landed.write_text("{}\n")
+    assert common.find_new_work({}) is True
 
 
 def test_every_spark_task_submits_an_existing_job(dagbag):
     root = DAGS.parent
     for dag in dagbag.dags.values():
         for task in dag.tasks:
+            if task.task_id == "find_new_work":  # the one task without Spark
+                continue
             assert task._conn_id == "spark_default"
             assert Path(task.application).parent.parent == root / "jobs"
             assert Path(task.application).is_file(), task.application

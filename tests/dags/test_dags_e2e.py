@@ -1,7 +1,8 @@
 """Real Airflow runs (`airflow dags test`) of the pipeline and the erasure over a generated lake.
 
-Slow (every task is a spark-submit): the pipeline runs twice for the same logical date, then
-the erasure once. AIRFLOW_HOME, the SQLite database and the lake live in a temporary folder.
+Slow (each Spark task is a spark-submit): the pipeline runs twice for the same logical date
+(the second finds nothing new and skips its Spark task), then the erasure once.
+AIRFLOW_HOME, the SQLite database and the lake live in a temporary folder.
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ def pipeline_lake(airflow_env):
 def test_pipeline_run_builds_every_gold_table_and_a_rerun_changes_nothing(
     spark, airflow_env, pipeline_lake
 ):
+    from delta.tables import DeltaTable
+
     from eventlake.gold.tables import GOLD_TABLES
     from eventlake.lake import Lake
 
@@ -105,10 +108,18 @@ def test_pipeline_run_builds_every_gold_table_and_a_rerun_changes_nothing(
         assert_same_rows(gold, table.compute(silver))
         before[name] = snapshot(spark, lake.gold(name).path)
 
+    versions = {name: DeltaTable.forPath(spark, lake.gold(name).path).history(1).first()["version"]
+                for name in GOLD_TABLES}
     dag_test(airflow_env, "eventlake_pipeline")
 
     for name in GOLD_TABLES:
         assert snapshot(spark, lake.gold(name).path) == before[name], name
+    # Nothing new: the rerun skipped its Spark task (no second bronze run in the run log),
+    # so no gold table got a new version either.
+    assert versions == {name: DeltaTable.forPath(spark, lake.gold(name).path).history(1).first()["version"]
+                        for name in GOLD_TABLES}
+    runs = spark.read.format("delta").load(lake.run_log.path).where("job = 'bronze'")
+    assert runs.count() == 1
 
 
 def test_erasure_removes_a_user_everywhere_and_gold_equals_a_recomputation(
