@@ -19,6 +19,9 @@ EVENTLAKE = [sys.executable, "-m", "eventlake.cli"]
 # Columns that record *when* a run happened, not what it computed.
 RUN_TIME_COLUMNS = {"ingested_at", "ingest_date", "recorded_at", "updated_at"}
 TABLES = ("bronze/events", "silver/events", "silver/events_quarantine")
+# Columns holding a landing file's URI: the two lakes live at different roots (a temporary
+# folder, an S3 prefix), so a URI is compared from its `landing/` part on.
+URI_COLUMNS = {"source_file"}
 
 
 def start_pipeline(env: dict[str, str], run_id: str, log: Path) -> subprocess.Popen:
@@ -63,14 +66,20 @@ def _value(v):
     return v
 
 
+def _in_lake(uri):
+    return uri[uri.index("/landing/") + 1:] if isinstance(uri, str) and "/landing/" in uri else uri
+
+
 def table_rows(uri: str, storage_options: dict[str, str] | None = None) -> Counter:
-    """A table's rows as a multiset, without the columns that say when a run happened."""
+    """A table's rows as a multiset, without the columns that say when a run happened and
+    with landing URIs relative to their lake."""
     from deltalake import DeltaTable
 
     table = DeltaTable(uri, storage_options=storage_options).to_pyarrow_table()
     keep = [c for c in table.column_names if c not in RUN_TIME_COLUMNS]
     return Counter(
-        tuple(_value(row[c]) for c in keep) for row in table.select(keep).to_pylist()
+        tuple(_in_lake(row[c]) if c in URI_COLUMNS else _value(row[c]) for c in keep)
+        for row in table.select(keep).to_pylist()
     )
 
 
