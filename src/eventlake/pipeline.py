@@ -6,6 +6,10 @@ downstream of bad data is built, and gold is audited before it is committed, so 
 gold gate leaves every gold table as it was. Warnings are recorded and printed; the run
 goes on. The whole run holds the lake's writer lease (eventlake.lease): a second writer
 waits, or exits with code 75.
+
+Before any JVM starts, `main` asks `eventlake.pending` whether there is anything to do
+(read from the ingestion ledger, the consumers' watermarks and the Delta logs); an idle
+run says so and returns in seconds. `--force` and an explicit recompute always run.
 """
 
 from __future__ import annotations

@@ -70,3 +70,29 @@ def test_each_layer_behind_is_named_until_a_run_has_done_its_work(spark, tmp_pat
     generate_traffic(settings, events=30, days=1, start_date=date(2026, 11, 3), seed=6)
     state = pending_work(settings)
     assert state.new_landing_files > 0 and not state.silver_behind
+
+
+def test_the_cli_on_an_idle_lake_says_so_without_spark(tmp_path, monkeypatch, capsys):
+    from eventlake import cli
+
+    monkeypatch.setenv("EVENTLAKE_LAKE_URI", str(tmp_path / "lake"))
+    monkeypatch.setattr("eventlake.spark.build_spark_session", _no_spark)
+    assert cli.main(["pipeline", "--run-id", "idle"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("pipeline idle: nothing new") and "no Spark started" in out
+
+
+def test_a_half_given_recompute_range_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    from eventlake import cli
+
+    monkeypatch.setenv("EVENTLAKE_LAKE_URI", str(tmp_path / "lake"))
+    monkeypatch.setattr("eventlake.spark.build_spark_session", _no_spark)
+    assert cli.main(["pipeline", "--from-date", "2026-11-02"]) == 2
+    assert cli.main(["pipeline", "--from-date", "2026-11-03", "--to-date", "2026-11-02"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["eventlake pipeline: give both --from-date and --to-date, or neither",
+                   "eventlake pipeline: --from-date 2026-11-03 is after --to-date 2026-11-02"]
+
+
+def _no_spark(*args, **kwargs):
+    raise AssertionError("a Spark session was asked for")
