@@ -234,6 +234,9 @@ def build_spark_session(
             # Local mode runs everything in the driver JVM; Spark's 1g default ran out of
             # heap in silver at 1 M events (bench/pipeline_bench.py).
             builder = builder.config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "4g"))
+            # Delta rebuilds a table's state with 50 tasks by default, sized for a cluster;
+            # on one machine every snapshot of a small table paid for 50 tiny tasks.
+            builder = builder.config("spark.databricks.delta.snapshotPartitions", "4")
         if settings.spark_master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
             # Local Python workers must run this interpreter (the one with eventlake in it);
             # PySpark takes the workers' interpreter from this variable.
