@@ -26,11 +26,13 @@ demo: setup
 
 # Two pytest workers: most of a test's time is one JVM's single-threaded driver, a
 # subprocess starting, or a server answering, so two workers keep both cores busy
-# (docs/benchmarks.md, "The test suite"). Work stealing balances the slow end-to-end files.
+# (docs/benchmarks.md, "The test suite"). Whole files go to a worker (module fixtures such
+# as an Airflow home are built once), in testpaths order: the slowest first.
 TEST_WORKERS ?= 2
 
 test: setup
-	export "$$(bash .ci/s3-server.sh)" && $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+	export "$$(bash .ci/s3-server.sh)" && \
+	  $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30
 
 test-fast: setup
 	$(BIN)/pytest -m unit
