@@ -106,6 +106,10 @@ class _Guarded(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # uvicorn logs access lines whenever "uvicorn.access" has a handler anywhere up its
+        # tree (another library's logging setup is enough): never, here, since a line
+        # would carry the client's full address.
+        self.access_log = False
         self._deadline: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self._deadline_at = 0.0
