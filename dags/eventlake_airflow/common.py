@@ -203,19 +203,12 @@ def append_task_failure(record: dict[str, Any]) -> None:
     from deltalake import write_deltalake
 
     from eventlake.config import Settings
+    from eventlake.lake import delta_location
 
     settings = Settings.from_env()
-    uri = f"{settings.lake_root}/{TASK_FAILURES_TABLE}"
-    storage_options = None
-    if settings.is_s3:
-        uri = "s3://" + uri.split("://", 1)[1]
-        storage_options = {"AWS_REGION": settings.aws_region, "AWS_S3_ALLOW_UNSAFE_RENAME": "true"}
-        if settings.s3_endpoint:
-            storage_options["AWS_ENDPOINT_URL"] = settings.s3_endpoint
-            storage_options["AWS_ALLOW_HTTP"] = str(settings.s3_endpoint.startswith("http://")).lower()
-        if settings.aws_access_key_id and settings.aws_secret_access_key:
-            storage_options["AWS_ACCESS_KEY_ID"] = settings.aws_access_key_id
-            storage_options["AWS_SECRET_ACCESS_KEY"] = settings.aws_secret_access_key
+    uri, storage_options = delta_location(settings, f"{settings.lake_root}/{TASK_FAILURES_TABLE}")
+    if settings.is_s3:  # delta-rs writes to S3 only with a lock or this (the lease is the lock)
+        storage_options["AWS_S3_ALLOW_UNSAFE_RENAME"] = "true"
     schema = pa.schema([
         ("dag_id", pa.string()), ("task_id", pa.string()), ("run_id", pa.string()),
         ("try_number", pa.int64()), ("logical_date", pa.string()),
