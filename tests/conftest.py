@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from eventlake.config import Settings
 from eventlake.lake import Lake
+
+# Every JVM the suite starts (this process's session, the `eventlake` and `spark-submit`
+# subprocesses, Airflow's tasks, spark-sql) lives for a minute on a few thousand rows: C2's
+# compilations and G1's concurrent threads cost more CPU than they ever pay back. C1 only and
+# the serial collector cut a 1,500-event pipeline's JVM CPU from 240 s to 164 s at the same
+# wall time (docs/benchmarks.md, "The test suite"); on 2 busy cores that is the suite's time.
+# The spark-submit launcher adds SPARK_SUBMIT_OPTS to each driver JVM; children inherit it.
+os.environ.setdefault("SPARK_SUBMIT_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
 
 
 @pytest.fixture(scope="session")
