@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "quality": ("eventlake.quality.cli", "run the data-quality suites and print a summary"),
     "sql": ("eventlake.catalog", "run a Spark SQL query against the catalog (bronze.events, gold.x)"),
     "spark-defaults": ("eventlake.spark_defaults", "write the spark-defaults.conf for spark-submit/spark-sql"),
+    "config": ("eventlake.settings_cli", "print the effective settings (secrets masked) and unknown variables"),
 }
 
 
@@ -58,9 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("py4j", "botocore", "urllib3", "great_expectations"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        from eventlake.config import Settings
+        from eventlake.config import Settings, report_unknown_variables
 
         settings = Settings.from_env()
+        if args.command != "config":  # config prints them itself
+            report_unknown_variables()
         return int(args._module.main(args, settings) or 0)
     except UserError as error:
         print(f"eventlake {args.command}: {error}", file=sys.stderr)

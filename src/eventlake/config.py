@@ -6,12 +6,18 @@ own variables. Secrets (salt, keys, JWT secret) only ever come from the environm
 
 from __future__ import annotations
 
+import difflib
+import logging
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 from eventlake.errors import UserError
+
+log = logging.getLogger(__name__)
 
 # A fixed salt for local development lakes only. With an s3a:// lake it is never used.
 DEV_PSEUDONYM_SALT = "eventlake-local-development-salt"
@@ -114,6 +120,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment, every value checked (types, ranges, finite
+        numbers); the first mistake raises ConfigError naming the variable."""
         env = os.environ if env is None else env
         lake_uri = env.get("EVENTLAKE_LAKE_URI") or DEFAULT_LAKE
         if lake_uri.startswith("s3://"):
@@ -137,78 +145,215 @@ class Settings:
                 )
             salt = DEV_PSEUDONYM_SALT
 
-        def number(name: str, default: float) -> float:
-            raw = env.get(name)
-            if raw in (None, ""):
-                return default
-            try:
-                value = float(raw)
-            except ValueError:
-                raise ConfigError(f"{name}={raw!r} is not a number") from None
-            if value < 0:
-                raise ConfigError(f"{name}={raw!r} must not be negative")
-            return value
-
-        def flag(name: str, default: bool) -> bool:
-            raw = (env.get(name) or "").strip().lower()
-            if raw == "":
-                return default
-            if raw in ("1", "true", "yes", "on"):
-                return True
-            if raw in ("0", "false", "no", "off"):
-                return False
-            raise ConfigError(f"{name}={raw!r}: use true or false")
-
-        def words(name: str) -> tuple[str, ...]:
-            return tuple(w for w in (env.get(name) or "").replace(",", " ").split() if w)
-
-        def positive(name: str, default: float) -> float:
-            value = number(name, default)
-            if value == 0:
-                raise ConfigError(f"{name}={env.get(name)!r} must be more than 0")
-            return value
-
-        def whole(name: str, default: int) -> int:
-            value = number(name, default)
-            if value != int(value):
-                raise ConfigError(f"{name}={env.get(name)!r} must be a whole number")
-            return int(value)
-
-        return cls(
+        values: dict[str, object] = {
+            v.field: v.read(env) for v in VARIABLES if v.kind != "special" and v.name in env and env[v.name] != ""
+        }
+        settings = cls(
             lake_uri=lake_uri,
-            s3_endpoint=env.get("EVENTLAKE_S3_ENDPOINT") or None,
-            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
-            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
-            aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             pseudonym_salt=salt,
-            spark_master=env.get("EVENTLAKE_SPARK_MASTER") or "local[*]",
+            aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             ivy_dir=env.get("EVENTLAKE_IVY_DIR") or str(_cache_home(env) / "ivy"),
-            catalog_dir=env.get("EVENTLAKE_CATALOG_DIR") or None,
-            jwt_secret=env.get("EVENTLAKE_JWT_SECRET") or None,
-            jwt_public_key=env.get("EVENTLAKE_JWT_PUBLIC_KEY") or None,
             spool_dir=env.get("EVENTLAKE_SPOOL_DIR") or str(_state_home(env) / "spool"),
-            flush_seconds=number("EVENTLAKE_FLUSH_SECONDS", 60.0),
-            api_keys=words("EVENTLAKE_API_KEYS"),
-            jwt_audience=env.get("EVENTLAKE_JWT_AUDIENCE") or None,
-            jwt_issuer=env.get("EVENTLAKE_JWT_ISSUER") or None,
-            allow_anonymous=flag("EVENTLAKE_ALLOW_ANONYMOUS", False),
-            trusted_proxies=words("EVENTLAKE_TRUSTED_PROXIES"),
-            rate_limit_per_minute=whole("EVENTLAKE_RATE_LIMIT_PER_MINUTE", 120),
-            rate_limit_user_per_minute=whole("EVENTLAKE_RATE_LIMIT_USER_PER_MINUTE", 60),
-            rate_limit_identity_per_minute=whole("EVENTLAKE_RATE_LIMIT_IDENTITY_PER_MINUTE", 600),
-            rate_limit_api_key_per_minute=whole("EVENTLAKE_RATE_LIMIT_API_KEY_PER_MINUTE", 6000),
-            http_idle_seconds=positive("EVENTLAKE_HTTP_IDLE_SECONDS", 5.0),
-            http_header_seconds=positive("EVENTLAKE_HTTP_HEADER_SECONDS", 10.0),
-            http_body_seconds=positive("EVENTLAKE_HTTP_BODY_SECONDS", 30.0),
-            http_max_header_bytes=whole("EVENTLAKE_HTTP_MAX_HEADER_BYTES", 16 * 1024),
-            http_max_headers=whole("EVENTLAKE_HTTP_MAX_HEADERS", 100),
-            http_max_connections=whole("EVENTLAKE_HTTP_MAX_CONNECTIONS", 0),
-            collector_id=env.get("EVENTLAKE_COLLECTOR_ID") or None,
-            flush_bytes=whole("EVENTLAKE_FLUSH_BYTES", 16 * 1024 * 1024),
-            spool_max_bytes=whole("EVENTLAKE_SPOOL_MAX_BYTES", 1024 * 1024 * 1024),
-            quarantine_warn_share=number("EVENTLAKE_QUARANTINE_WARN_SHARE", 0.01),
-            quarantine_fail_share=number("EVENTLAKE_QUARANTINE_FAIL_SHARE", 0.10),
-            expectations_dir=env.get("EVENTLAKE_EXPECTATIONS_DIR") or None,
-            lease_wait_seconds=number("EVENTLAKE_LEASE_WAIT_SECONDS", 300.0),
-            lease_ttl_seconds=number("EVENTLAKE_LEASE_TTL_SECONDS", 120.0) or 120.0,
+            **values,  # type: ignore[arg-type]
         )
+        if settings.quarantine_warn_share > settings.quarantine_fail_share:
+            raise ConfigError(
+                f"EVENTLAKE_QUARANTINE_WARN_SHARE={settings.quarantine_warn_share:g} is above "
+                f"EVENTLAKE_QUARANTINE_FAIL_SHARE={settings.quarantine_fail_share:g}: "
+                "a share must warn before it fails"
+            )
+        return settings
+
+
+Kind = Literal["text", "number", "whole", "flag", "words", "special"]
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable Settings reads: its field, its meaning and what it accepts.
+
+    `kind` says how the text is read: text, number (finite), whole (an integer), flag
+    (true/false), words (split on commas and spaces), or special (read in `from_env`
+    itself). `minimum`/`maximum` bound numbers inclusively, `above` exclusively. A secret's
+    value is never printed (`eventlake config` shows whether it is set).
+    """
+
+    name: str
+    field: str
+    kind: Kind
+    doc: str
+    minimum: float | None = None
+    maximum: float | None = None
+    above: float | None = None
+    secret: bool = False
+
+    def read(self, env: Mapping[str, str]) -> object:
+        raw = env[self.name]
+        if self.kind == "text":
+            return raw
+        if self.kind == "words":
+            return tuple(w for w in raw.replace(",", " ").split() if w)
+        if self.kind == "flag":
+            word = raw.strip().lower()
+            if word in ("1", "true", "yes", "on"):
+                return True
+            if word in ("0", "false", "no", "off"):
+                return False
+            raise ConfigError(f"{self.name}={raw!r}: use true or false")
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{self.name}={raw!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ConfigError(f"{self.name}={raw!r} must be a finite number")
+        if self.minimum is not None and value < self.minimum:
+            raise ConfigError(f"{self.name}={raw!r} must be at least {self.minimum:g}")
+        if self.maximum is not None and value > self.maximum:
+            raise ConfigError(f"{self.name}={raw!r} must be at most {self.maximum:g}")
+        if self.above is not None and value <= self.above:
+            raise ConfigError(f"{self.name}={raw!r} must be more than {self.above:g}")
+        if self.kind == "whole":
+            if value != int(value):
+                raise ConfigError(f"{self.name}={raw!r} must be a whole number")
+            return int(value)
+        return value
+
+
+def _v(name: str, field: str, kind: Kind, doc: str, **bounds: float | bool) -> Variable:
+    return Variable(name, field, kind, doc, **bounds)  # type: ignore[arg-type]
+
+
+# Every variable Settings reads, in the order `eventlake config` and docs/configuration.md
+# show them. Defaults are the Settings fields' own.
+VARIABLES: tuple[Variable, ...] = (
+    _v("EVENTLAKE_LAKE_URI", "lake_uri", "special",
+       "Where the lake lives: a local folder, or s3a://bucket/prefix (s3:// reads as s3a://)."),
+    _v("EVENTLAKE_PSEUDONYM_SALT", "pseudonym_salt", "special",
+       "Salt of the pseudonymous user key. Required for an S3 lake; a local lake falls back "
+       "to a fixed development salt.", secret=True),
+    _v("EVENTLAKE_S3_ENDPOINT", "s3_endpoint", "text",
+       "S3 endpoint of MinIO or another S3-compatible server; unset: AWS."),
+    _v("AWS_ACCESS_KEY_ID", "aws_access_key_id", "text", "S3 access key (unset: the SDK's chain).", secret=True),
+    _v("AWS_SECRET_ACCESS_KEY", "aws_secret_access_key", "text", "S3 secret key.", secret=True),
+    _v("AWS_REGION", "aws_region", "special", "S3 region (AWS_DEFAULT_REGION when unset)."),
+    _v("EVENTLAKE_SPARK_MASTER", "spark_master", "text", "Spark master for jobs started by `eventlake`."),
+    _v("EVENTLAKE_IVY_DIR", "ivy_dir", "special",
+       "Spark's Ivy cache: jars are fetched once (make setup) and reused offline."),
+    _v("EVENTLAKE_CATALOG_DIR", "catalog_dir", "text",
+       "Folder of the Spark catalog (Derby metastore); default: _catalog in a local lake."),
+    _v("EVENTLAKE_EXPECTATIONS_DIR", "expectations_dir", "text",
+       "Folder of the quality suites; default: expectations/ of the source checkout."),
+    _v("EVENTLAKE_QUARANTINE_WARN_SHARE", "quarantine_warn_share", "number",
+       "Share of a run's lines quarantined (or unparseable) that warns.", minimum=0, maximum=1),
+    _v("EVENTLAKE_QUARANTINE_FAIL_SHARE", "quarantine_fail_share", "number",
+       "Share of a run's lines quarantined (or unparseable) that fails the quality gate.",
+       minimum=0, maximum=1),
+    _v("EVENTLAKE_LEASE_WAIT_SECONDS", "lease_wait_seconds", "number",
+       "How long a second writer waits for the lake's lease before giving up (exit 75).", minimum=0),
+    _v("EVENTLAKE_LEASE_TTL_SECONDS", "lease_ttl_seconds", "number",
+       "How long a lease holder that stopped renewing (killed) keeps blocking others.", above=0),
+    _v("EVENTLAKE_JWT_SECRET", "jwt_secret", "text", "Collector: HS256 secret of app tokens.", secret=True),
+    _v("EVENTLAKE_JWT_PUBLIC_KEY", "jwt_public_key", "text",
+       "Collector: PEM public key of RS256/ES256 app tokens.", secret=True),
+    _v("EVENTLAKE_JWT_AUDIENCE", "jwt_audience", "text", "Collector: required `aud` of tokens."),
+    _v("EVENTLAKE_JWT_ISSUER", "jwt_issuer", "text", "Collector: required `iss` of tokens."),
+    _v("EVENTLAKE_API_KEYS", "api_keys", "words",
+       "Collector: keys of server-side producers (X-API-Key), comma or space separated.", secret=True),
+    _v("EVENTLAKE_ALLOW_ANONYMOUS", "allow_anonymous", "flag",
+       "Collector: accept requests without any credential (development only)."),
+    _v("EVENTLAKE_TRUSTED_PROXIES", "trusted_proxies", "words",
+       "Collector: addresses/CIDRs whose X-Forwarded-For is believed."),
+    _v("EVENTLAKE_COLLECTOR_ID", "collector_id", "text",
+       "Collector: this instance's name in landing file names; unique per replica."),
+    _v("EVENTLAKE_SPOOL_DIR", "spool_dir", "special", "Collector: the local spool (durable before 202)."),
+    _v("EVENTLAKE_FLUSH_SECONDS", "flush_seconds", "number",
+       "Collector: a spool segment is landed at this age.", above=0),
+    _v("EVENTLAKE_FLUSH_BYTES", "flush_bytes", "whole",
+       "Collector: a spool segment is landed at this size.", minimum=1),
+    _v("EVENTLAKE_SPOOL_MAX_BYTES", "spool_max_bytes", "whole",
+       "Collector: unlanded bytes beyond which it answers 503.", minimum=1),
+    _v("EVENTLAKE_RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute", "whole",
+       "Collector: events per minute per device (0: no limit).", minimum=0),
+    _v("EVENTLAKE_RATE_LIMIT_USER_PER_MINUTE", "rate_limit_user_per_minute", "whole",
+       "Collector: events per minute per user of requests naming no device (0: no limit).", minimum=0),
+    _v("EVENTLAKE_RATE_LIMIT_IDENTITY_PER_MINUTE", "rate_limit_identity_per_minute", "whole",
+       "Collector: events per minute per token user, API key or anonymous address (0: no limit).",
+       minimum=0),
+    _v("EVENTLAKE_RATE_LIMIT_API_KEY_PER_MINUTE", "rate_limit_api_key_per_minute", "whole",
+       "Collector: events per minute per API key (0: no limit).", minimum=0),
+    _v("EVENTLAKE_HTTP_IDLE_SECONDS", "http_idle_seconds", "number",
+       "Collector: time allowed to an idle or fresh connection.", above=0),
+    _v("EVENTLAKE_HTTP_HEADER_SECONDS", "http_header_seconds", "number",
+       "Collector: time allowed for a request's head.", above=0),
+    _v("EVENTLAKE_HTTP_BODY_SECONDS", "http_body_seconds", "number",
+       "Collector: time allowed for a request's body.", above=0),
+    _v("EVENTLAKE_HTTP_MAX_HEADER_BYTES", "http_max_header_bytes", "whole",
+       "Collector: largest request head.", minimum=1),
+    _v("EVENTLAKE_HTTP_MAX_HEADERS", "http_max_headers", "whole",
+       "Collector: most header fields in a request.", minimum=1),
+    _v("EVENTLAKE_HTTP_MAX_CONNECTIONS", "http_max_connections", "whole",
+       "Collector: open connections (0: derived from the open-file limit).", minimum=0),
+)
+
+# EVENTLAKE_* variables that other parts read (not Settings): never reported as unknown.
+OTHER_VARIABLES: dict[str, str] = {
+    "EVENTLAKE_ERASE_USER_ID": "jobs/maintenance/erase_user.py: the raw id of one erasure",
+    "EVENTLAKE_JOBS_DIR": "dags/: where the DAGs find jobs/",
+    "EVENTLAKE_PIPELINE_SCHEDULE": "dags/eventlake_pipeline.py: the pipeline's schedule",
+    "EVENTLAKE_MAINTENANCE_SCHEDULE": "dags/eventlake_maintenance.py: maintenance's schedule",
+    "EVENTLAKE_BUCKET": "infra/: the lake's bucket (MinIO init, policies, Kubernetes)",
+    "EVENTLAKE_COLLECTOR_ACCESS_KEY": "infra/docker-compose.yml: the collector's S3 key",
+    "EVENTLAKE_COLLECTOR_SECRET_KEY": "infra/docker-compose.yml: the collector's S3 secret",
+    "EVENTLAKE_JOBS_ACCESS_KEY": "infra/docker-compose.yml: the jobs' S3 key",
+    "EVENTLAKE_JOBS_SECRET_KEY": "infra/docker-compose.yml: the jobs' S3 secret",
+    "EVENTLAKE_IMAGE": "infra/docker-compose.yml: the eventlake image",
+    "EVENTLAKE_AIRFLOW_IMAGE": "infra/docker-compose.yml: the Airflow image",
+    "EVENTLAKE_AIRFLOW_HOME": "scripts/airflow-standalone.sh",
+    "EVENTLAKE_VENV": "scripts/airflow-standalone.sh",
+    "EVENTLAKE_TEST_S3_SERVER": ".ci/s3-server.sh and tests/s3: the S3 server the tests use",
+    "EVENTLAKE_BUILD_MINIO": ".ci/s3-server.sh",
+    "EVENTLAKE_MINIO_BUILD_SECONDS": ".ci/s3-server.sh",
+}
+
+
+def unknown_variables(env: Mapping[str, str] | None = None) -> list[str]:
+    """One line per EVENTLAKE_* variable that is set but that nothing reads (a typo such as
+    EVENTLAKE_LAKEURI would otherwise leave its default in force without a word)."""
+    env = os.environ if env is None else env
+    known = {v.name for v in VARIABLES} | set(OTHER_VARIABLES)
+    lines = []
+    for name in sorted(n for n in env if n.startswith("EVENTLAKE_") and n not in known):
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        lines.append(f"{name} is set but nothing reads it{hint}")
+    return lines
+
+
+def report_unknown_variables(env: Mapping[str, str] | None = None) -> None:
+    """Log a warning for each unknown EVENTLAKE_* variable (CLI and jobs call this once)."""
+    for line in unknown_variables(env):
+        log.warning("%s", line)
+
+
+def describe_settings(settings: Settings, env: Mapping[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """(variable, effective value, where it came from) for `eventlake config`; secrets are
+    shown as set or unset, never their value."""
+    env = os.environ if env is None else env
+    rows = []
+    for variable in VARIABLES:
+        value = getattr(settings, variable.field)
+        given = bool(env.get(variable.name))
+        if variable.name == "AWS_REGION" and not given and env.get("AWS_DEFAULT_REGION"):
+            given = True
+        if variable.secret:
+            shown = "(set, hidden)" if value else "(unset)"
+        elif value is None or value == ():
+            shown = "(unset)"
+        elif isinstance(value, tuple):
+            shown = ",".join(value)
+        elif isinstance(value, bool):
+            shown = "true" if value else "false"
+        else:
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+        rows.append((variable.name, shown, "environment" if given else "default"))
+    return rows

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from eventlake.config import Settings
+from eventlake.config import Settings, report_unknown_variables
 from eventlake.errors import UserError
 
 
@@ -23,6 +23,7 @@ def job_session(app_name: str, *, catalog: bool = False) -> Iterator[tuple[objec
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
+        report_unknown_variables()
         with lake_lease(settings, app_name):  # before the JVM: a waiting job holds no Spark
             spark = build_spark_session(settings, app_name, catalog=catalog)
             yield spark, settings
