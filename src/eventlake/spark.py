@@ -242,11 +242,18 @@ def build_spark_session(
             # PySpark takes the workers' interpreter from this variable.
             os.environ["PYSPARK_PYTHON"] = sys.executable
     conf = spark_conf(settings, catalog=catalog)
+    # Quiet unless asked (`eventlake -v`): Spark's start-up and catalog warnings (a line per
+    # jar, metastore notices) drown a run's own lines. Only for a JVM started here; under
+    # spark-submit the launcher's log4j2 configuration stands.
+    quiet = "PYSPARK_GATEWAY_PORT" not in os.environ and not logging.getLogger().isEnabledFor(logging.DEBUG)
+    if quiet:
+        config_file = Path(__file__).with_name("log4j2-quiet.properties")
+        conf["spark.driver.extraJavaOptions"] += f" -Dlog4j2.configurationFile={config_file.as_uri()}"
     conf.update(extra_conf or {})
     for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
+    spark.sparkContext.setLogLevel("ERROR" if quiet else "WARN")
     if "spark.jars.packages" in dependencies:
         remember_resolved_jars(settings, spark.sparkContext.getConf().get("spark.jars", ""))
     pin_utc(spark)

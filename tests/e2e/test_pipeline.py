@@ -40,6 +40,8 @@ def test_pipeline_builds_every_layer_records_quality_and_builds_docs(tmp_path):
         assert (lake / table / "_delta_log").is_dir(), table
     assert (lake / "_quality/docs/index.html").is_file()
     assert "reconciles=True" in result.stdout
+    # Spark's start-up and catalog warnings stay out of a default run (`-v` shows them).
+    assert " WARN SparkContext:" not in result.stderr and " WARN ObjectStore:" not in result.stderr
 
     from deltalake import DeltaTable
 
