@@ -61,12 +61,16 @@ def resolved_jars(settings: Settings) -> list[str] | None:
     jars = _read_manifest(settings).get(",".join(spark_packages(settings)))
     if not jars or not all(Path(jar).is_file() for jar in jars):
         return None
-    return list(jars)
+    return list(dict.fromkeys(jars))  # once each, whatever an older manifest recorded
 
 
 def remember_resolved_jars(settings: Settings, spark_jars: str) -> None:
     """Record what Spark resolved `spark.jars.packages` to (its `spark.jars`), atomically."""
-    jars = [jar.removeprefix("file://").removeprefix("file:") for jar in spark_jars.split(",") if jar]
+    # Spark lists each resolved jar twice in `spark.jars` (file:// and file: spellings);
+    # recorded twice, every later JVM added each jar twice, with a warning per jar.
+    jars = list(dict.fromkeys(
+        jar.removeprefix("file://").removeprefix("file:") for jar in spark_jars.split(",") if jar
+    ))
     if not jars:
         return
     manifest = _read_manifest(settings) | {",".join(spark_packages(settings)): jars}

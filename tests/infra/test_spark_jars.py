@@ -42,7 +42,8 @@ def test_a_recorded_resolution_is_used_per_package_set(tmp_path):
     for jar in jars:
         jar.write_bytes(b"PK")
     local = lake_settings(tmp_path)
-    remember_resolved_jars(local, ",".join(f"file://{jar}" for jar in jars))
+    # Spark's own `spark.jars` after a resolution names each jar twice, in two spellings.
+    remember_resolved_jars(local, ",".join([*(f"file://{jar}" for jar in jars), *(f"file:{jar}" for jar in jars)]))
 
     assert resolved_jars(local) == [str(jar) for jar in jars]
     assert dependency_conf(local) == {"spark.jars": ",".join(map(str, jars))}
