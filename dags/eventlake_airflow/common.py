@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import Asset
 
@@ -138,10 +139,46 @@ class LakeSparkSubmitOperator(SparkSubmitOperator):
         except AirflowFailException:
             raise
         except Exception as error:
+            tail = list(getattr(self._hook, "_last_submit_log_lines", None) or [])
+            summary = failure_summary(self.task_id, error, tail)
             if is_quality_gate_failure(error):
                 # Bad data stays bad on a retry: fail now, skip the remaining retries.
-                raise AirflowFailException(f"quality gate failed: {error}") from error
-            raise
+                raise AirflowFailException(summary) from error
+            raise AirflowException(summary) from error
+
+
+# What an operator does about a job's exit code (the codes of README, "Exit codes").
+WHAT_TO_DO = {
+    2: "a usage or configuration mistake: fix the run's params or the worker's EVENTLAKE_* "
+       "settings (`eventlake config`), then clear the task",
+    QUALITY_GATE_EXIT_CODE: "bad data stays bad on a retry: read this run's rows in "
+       "_quality/results or the Data Docs (_quality/docs/index.html), fix the data or the rule, "
+       "then clear the task; nothing downstream ran and gold is unchanged",
+    75: "another writer held the lake's lease past EVENTLAKE_LEASE_WAIT_SECONDS: the task "
+        "retries; clear it once the other writer is done",
+}
+OTHER_FAILURE = "the task log has the job's output; every job is idempotent, so clearing the task is safe"
+_SPARK_LOG_LINE = re.compile(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d ")
+_EXIT_CODE = re.compile(r"Error code is: (\d+)\.")
+
+
+def failure_summary(task_id: str, error: BaseException, output_tail: list[str]) -> str:
+    """The first line of a failed spark-submit task: what failed, the job's own last line
+    (its one-line error) and what to do, instead of the provider's message, which starts
+    with the whole spark-submit command line. The provider's message stays in the chain."""
+    match = _EXIT_CODE.search(str(error))
+    code = int(match.group(1)) if match else None
+    said = next(
+        (line.strip() for line in reversed(output_tail)
+         if line.strip() and not _SPARK_LOG_LINE.match(line) and not line.startswith((" ", "\t"))),
+        None,
+    )
+    what = f"{task_id} failed" + (f" (exit {code})" if code is not None else "")
+    if said:
+        what += f": {said}"
+    elif code is None:
+        what += f": {type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}"
+    return f"{what}. What to do: {WHAT_TO_DO.get(code, OTHER_FAILURE)}."
 
 
 def is_quality_gate_failure(error: BaseException) -> bool:
