@@ -14,6 +14,8 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import Asset
 
+from eventlake_airflow.alerts import WebhookNotifier
+
 log = logging.getLogger("eventlake.airflow")
 
 # Every gold table, for the Assets the pipeline emits. A plain tuple on purpose: the
@@ -74,7 +76,8 @@ def default_args(*, timeout: timedelta) -> dict[str, Any]:
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=20),
         "execution_timeout": timeout,
-        "on_failure_callback": record_task_failure,
+        # The record in the lake, then the alert (opt-in: the `eventlake_alerts` connection).
+        "on_failure_callback": [record_task_failure, WebhookNotifier()],
         "pool": LAKE_POOL,
     }
 
@@ -215,9 +218,19 @@ def record_task_failure(context: Any) -> None:
     Runs once a task has failed for good (after its retries). The row lets an operator (or a
     query, a dashboard) see what failed, when and why without opening Airflow's logs.
     """
+    record = failure_record(context)
+    log.error("eventlake task failed %s", json.dumps(record, default=str, sort_keys=True))
+    try:
+        append_task_failure(record)
+    except Exception:  # the failure is already logged; a lake outage must not hide it
+        log.exception("could not record the task failure in %s", TASK_FAILURES_TABLE)
+
+
+def failure_record(context: Any) -> dict[str, Any]:
+    """What failed, when and why, from a failure callback's context."""
     ti = context["ti"]
     exception = context.get("exception")
-    record = {
+    return {
         "dag_id": ti.dag_id,
         "task_id": ti.task_id,
         "run_id": ti.run_id,
@@ -228,11 +241,6 @@ def record_task_failure(context: Any) -> None:
         "error": (str(exception) if exception else "")[:2000],
         "log_url": getattr(ti, "log_url", None) or "",
     }
-    log.error("eventlake task failed %s", json.dumps(record, default=str, sort_keys=True))
-    try:
-        append_task_failure(record)
-    except Exception:  # the failure is already logged; a lake outage must not hide it
-        log.exception("could not record the task failure in %s", TASK_FAILURES_TABLE)
 
 
 def append_task_failure(record: dict[str, Any]) -> None:
