@@ -31,6 +31,7 @@ demo: setup
 TEST_WORKERS ?= 2
 
 test: setup
+	$(BIN)/ruff check --quiet .
 	export "$$(bash .ci/s3-server.sh)" && \
 	  $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30
 

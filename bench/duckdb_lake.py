@@ -157,7 +157,7 @@ def silver_sql(taxonomy: Any, salt: str, *, keep_essential: bool = True) -> list
                 f"ELSE sha256({raw} || {_quote(salt)}) END")
 
     return [
-        f"""CREATE OR REPLACE TABLE parsed AS
+        """CREATE OR REPLACE TABLE parsed AS
             SELECT *, CASE WHEN json_valid(raw) AND json_type(raw) = 'OBJECT' THEN raw::JSON END AS j
             FROM bronze""",
         f"""CREATE OR REPLACE TABLE judged AS

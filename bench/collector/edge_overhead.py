@@ -13,7 +13,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from eventlake.collector.http import guarded_protocol, HttpLimits
 
 async def app(scope, receive, send):
-    m = await receive()
+    await receive()  # the request body is read and dropped
     await send({"type": "http.response.start", "status": 202, "headers": [(b"content-length", b"2")]})
     await send({"type": "http.response.body", "body": b"ok"})
 

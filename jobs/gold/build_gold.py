@@ -11,14 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+from eventlake.clock import parse_day, parse_instant
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -29,9 +22,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--table", action="append", choices=list(GOLD_TABLES), metavar="NAME",
         help=f"a gold table to build (repeatable; default all): {', '.join(GOLD_TABLES)}",
     )
-    parser.add_argument("--from-date", type=_iso_date, metavar="YYYY-MM-DD",
+    parser.add_argument("--from-date", type=parse_day, metavar="YYYY-MM-DD",
                         help="recompute from this day (default: incremental)")
-    parser.add_argument("--to-date", type=_iso_date, metavar="YYYY-MM-DD",
+    parser.add_argument("--to-date", type=parse_day, metavar="YYYY-MM-DD",
                         help="recompute up to this day, inclusive (default: incremental)")
     parser.add_argument("--run-id", help="id recorded with the run (default: random)")
     parser.add_argument(
@@ -39,15 +32,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run the built tables' gold quality suites on their new content before "
              "committing it (exit 3 on a critical failure: nothing is committed)",
     )
-    parser.add_argument("--as-of", type=_logical_time, metavar="TIMESTAMP",
+    parser.add_argument("--as-of", type=parse_instant, metavar="TIMESTAMP",
                         help="the run's logical time (UTC) for --audit's freshness check")
     return parser.parse_args(argv)
-
-
-def _logical_time(text: str):
-    from eventlake.quality.cli import logical_time
-
-    return logical_time(text)
 
 
 def main(argv: list[str] | None = None) -> int:

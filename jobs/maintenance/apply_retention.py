@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from eventlake.clock import parse_day
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,7 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="apply_retention",
         description="Delete lake partitions older than the retention limits (004 §8.3); gold is kept.",
     )
-    parser.add_argument("--as-of", type=date.fromisoformat, required=True,
+    parser.add_argument("--as-of", type=parse_day, required=True,
                         help="the day retention is computed from (the DAG's logical date)")
     parser.add_argument("--landing-days", type=int, default=90)
     parser.add_argument("--bronze-days", type=int, default=90)

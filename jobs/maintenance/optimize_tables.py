@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from eventlake.clock import parse_day
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,7 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="optimize_tables",
         description="Compact small files of the lake's Delta tables (OPTIMIZE, Z-order).",
     )
-    parser.add_argument("--as-of", type=date.fromisoformat,
+    parser.add_argument("--as-of", type=parse_day,
                         help="with --recent-days: only partitions from as_of - N days are rewritten")
     parser.add_argument("--recent-days", type=int, default=7,
                         help="partitioned tables: compact only this many recent days (default 7)")

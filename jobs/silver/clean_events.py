@@ -2,15 +2,15 @@
 
 import argparse
 import sys
-from datetime import date
+from eventlake.clock import parse_day
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--run-id", help="run identifier recorded in the run log")
-    parser.add_argument("--reprocess-from", type=date.fromisoformat, metavar="YYYY-MM-DD",
+    parser.add_argument("--reprocess-from", type=parse_day, metavar="YYYY-MM-DD",
                         help="re-apply the rules to bronze lines ingested from this date")
-    parser.add_argument("--reprocess-to", type=date.fromisoformat, metavar="YYYY-MM-DD",
+    parser.add_argument("--reprocess-to", type=parse_day, metavar="YYYY-MM-DD",
                         help="… up to and including this date")
     parser.add_argument("--audit", action="store_true",
                         help="run the silver quality suite before the bronze watermark moves "

@@ -10,7 +10,8 @@ collects from Spark is read back with `from_spark`.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from argparse import ArgumentTypeError
+from datetime import date, datetime, timezone
 
 
 def utc_now() -> datetime:
@@ -34,3 +35,25 @@ def from_spark(value: datetime) -> datetime:
     exact whatever `TZ` the driver runs with. Aware values are only converted to UTC.
     """
     return value.astimezone(timezone.utc)
+
+
+# The one pair of parsers for days and times a person types (CLI options, job arguments).
+# They raise argparse's ArgumentTypeError, so a bad value is a one-line usage error.
+
+
+def parse_day(text: str) -> date:
+    """A calendar day, YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO-8601 date or time as aware UTC: a trailing Z or an offset is honoured, a
+    value without either is UTC (the lake's rule), a bare date is its midnight UTC."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r} is not an ISO-8601 date or time") from None
+    return as_utc(value)

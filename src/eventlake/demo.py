@@ -11,6 +11,7 @@ import argparse
 import uuid
 from datetime import date
 
+from eventlake.clock import parse_day
 from eventlake.config import Settings
 from eventlake.errors import UserError
 
@@ -20,7 +21,7 @@ HEADLINE_TABLES = ("daily_kpis", "daily_active_users", "content_engagement", "se
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--events", type=int, default=20_000, help="events to generate (default 20000)")
     parser.add_argument("--days", type=int, default=3, help="days of traffic (default 3)")
-    parser.add_argument("--start-date", type=date.fromisoformat, default=date(2026, 11, 1),
+    parser.add_argument("--start-date", type=parse_day, default=date(2026, 11, 1),
                         help="first day of traffic (default 2026-11-01)")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
 

@@ -22,6 +22,7 @@ from datetime import date, datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventlake.clock import parse_day, parse_instant
 from eventlake.config import Settings
 from eventlake.errors import UserError
 
@@ -157,20 +158,6 @@ def print_layer(result: LayerResult) -> None:
         print(f"{'':>6}  warning: {warning}")
 
 
-def _logical_time(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 time") from None
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-id", help="identifier recorded with every result (default: random)")
     parser.add_argument(
@@ -181,15 +168,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="start Spark and run every layer and gate even when nothing new has landed",
     )
     parser.add_argument(
-        "--as-of", type=_logical_time, metavar="YYYY-MM-DDTHH:MM",
+        "--as-of", type=parse_instant, metavar="YYYY-MM-DDTHH:MM",
         help="the run's logical time (UTC), for the freshness check; without it freshness is skipped",
     )
     parser.add_argument(
-        "--from-date", type=_day, metavar="YYYY-MM-DD",
+        "--from-date", type=parse_day, metavar="YYYY-MM-DD",
         help="explicit recompute (with --to-date): silver re-cleans the bronze lines ingested "
              "on these days, gold rebuilds the periods of these event days",
     )
-    parser.add_argument("--to-date", type=_day, metavar="YYYY-MM-DD",
+    parser.add_argument("--to-date", type=parse_day, metavar="YYYY-MM-DD",
                         help="last day of the explicit recompute, inclusive")
 
 

@@ -51,3 +51,43 @@ def test_from_spark_inverts_pysparks_local_rendering_in_every_zone(micros):
         else:
             os.environ["TZ"] = before
         time.tzset()
+
+
+# --- the one pair of parsers for what people type -------------------------------------
+
+from argparse import ArgumentTypeError  # noqa: E402
+
+from eventlake.clock import parse_day, parse_instant  # noqa: E402
+
+
+@given(st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(9998, 12, 31),
+                    timezones=st.one_of(st.none(), st.timezones())))
+def test_parse_instant_reads_any_iso_time_as_aware_utc(value):
+    parsed = parse_instant(value.isoformat())
+    assert parsed.utcoffset() == timedelta(0)
+    # Compared in UTC: an inter-zone == is False for a time in a DST fold (PEP 495).
+    assert parsed == (value.replace(tzinfo=timezone.utc) if value.tzinfo is None
+                      else value.astimezone(timezone.utc))
+
+
+def test_parse_instant_takes_z_and_bare_dates_as_utc():
+    assert parse_instant("2026-11-02T06:00Z") == datetime(2026, 11, 2, 6, tzinfo=timezone.utc)
+    assert parse_instant("2026-11-02") == datetime(2026, 11, 2, tzinfo=timezone.utc)
+    assert parse_instant("2026-11-02T06:00+14:00") == datetime(2026, 11, 1, 16, tzinfo=timezone.utc)
+
+
+@given(st.dates())
+def test_parse_day_reads_any_iso_day(day):
+    assert parse_day(day.isoformat()) == day
+
+
+@pytest.mark.parametrize("text", ["", "2026-13-01", "yesterday", "2026-11-02T06:00", "02/11/2026"])
+def test_parse_day_refuses_anything_else_in_one_line(text):
+    with pytest.raises(ArgumentTypeError, match=r"is not a date \(YYYY-MM-DD\)$"):
+        parse_day(text)
+
+
+@pytest.mark.parametrize("text", ["", "soon", "2026-11-02 25:00", "11/02/2026"])
+def test_parse_instant_refuses_anything_else_in_one_line(text):
+    with pytest.raises(ArgumentTypeError, match=r"is not an ISO-8601 date or time$"):
+        parse_instant(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from datetime import date, datetime, timedelta, timezone
 
+from eventlake.clock import parse_day
 from eventlake.config import Settings
 from eventlake.errors import UserError
 from eventlake.gold.tables import GOLD_TABLES, GoldTable
@@ -21,7 +22,7 @@ RATIO_COLUMNS = ("_rate", "ctr")
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("table", help=f"gold.<table>: one of {', '.join(GOLD_TABLES)}")
     parser.add_argument(
-        "--date", type=_iso_date, metavar="YYYY-MM-DD",
+        "--date", type=parse_day, metavar="YYYY-MM-DD",
         help="only that day (hourly tables: its hours; weekly tables: the week containing it)",
     )
     parser.add_argument("--limit", type=int, default=50, metavar="N", help="rows to print (default 50)")
@@ -44,13 +45,6 @@ def gold_table(name: str) -> GoldTable:
     if not name.startswith("gold.") or short not in GOLD_TABLES:
         raise UserError(f"unknown table {name!r}; try one of: gold.{', gold.'.join(GOLD_TABLES)}")
     return GOLD_TABLES[short]
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def read_rows(

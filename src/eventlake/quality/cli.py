@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 
+from eventlake.clock import parse_instant
 from eventlake.config import Settings
 from eventlake.errors import QualityGateFailed
 
 LAYER_CHOICES = ("bronze", "silver", "gold", "all")
-
-
-def logical_time(text: str) -> datetime:
-    """An ISO-8601 date or timestamp (UTC unless it carries an offset)."""
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 date or timestamp") from None
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +18,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--as-of",
-        type=logical_time,
+        type=parse_instant,
         metavar="TIMESTAMP",
         help="the run's logical time for the freshness check (default: when the run was recorded)",
     )
