@@ -4,7 +4,8 @@ For each table a watermark consumer `gold.<table>` remembers the silver version 
 reflected. A run reads silver's change data feed since then (inserts, both images of
 updates, deletes from GDPR erasure), turns the changed `event_date`s into the periods of
 the table they can alter (`GoldTable.affected_periods`), recomputes exactly those periods
-from silver at the run's version, and replaces them with `replaceWhere` in one commit. The
+from silver at the run's version (one cached read of the silver days any table needs,
+shared by every table's aggregate), and replaces them with `replaceWhere` in one commit. The
 watermark moves only after that commit, so a run killed in between is simply redone.
 Periods that lost all their silver rows get no rows back, so gold always equals a full
 recomputation from silver.
@@ -16,7 +17,7 @@ import logging
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -126,17 +127,21 @@ def build_gold(
     builder = _Builder(spark, lake, silver_path, silver_version)
     explicit = from_date is not None or to_date is not None
 
-    def plan_one(table: GoldTable) -> GoldTableRun | _Staged:
+    def scope_one(table: GoldTable) -> GoldTableRun | _Scope:
         if explicit:
-            return builder.rebuild_range(table, from_date, to_date)
-        return builder.bring_up_to_date(table)
+            return builder.range_scope(table, from_date, to_date)
+        return builder.incremental_scope(table)
 
     # Tables are independent Delta tables: building a few at once keeps both cores busy
     # through each table's small jobs and commits.
     with ThreadPoolExecutor(max_workers=PARALLEL_TABLES, thread_name_prefix="gold") as pool:
-        plans = list(pool.map(plan_one, selected))
-        staged = [p for p in plans if isinstance(p, _Staged)]
+        scopes = list(pool.map(scope_one, selected))
+        staged: list[_Staged] = []
         try:
+            # One read of the silver rows the run needs, cached, for every table's aggregate.
+            builder.share_silver([s for s in scopes if isinstance(s, _Scope)])
+            plans = list(pool.map(lambda s: builder.stage(s) if isinstance(s, _Scope) else s, scopes))
+            staged = [p for p in plans if isinstance(p, _Staged)]
             if audit is not None:
                 for plan in staged:  # computed once, validated, then written as validated
                     plan.rows = plan.rows.persist(StorageLevel.MEMORY_AND_DISK)
@@ -147,6 +152,7 @@ def build_gold(
         finally:
             for plan in staged:
                 plan.rows.unpersist()
+            builder.release_silver()
     if not explicit:
         moved = {
             consumer_name(GOLD_TABLES[r.table]): r.silver_version
@@ -178,6 +184,7 @@ class _Builder:
         self._bounds: tuple[date, date] | None | bool = False
         self._lock = threading.Lock()
         self.watermarks = read_watermarks(spark, lake, "gold.")
+        self._shared: DataFrame | None = None  # the run's silver rows, cached (share_silver)
 
     def silver(self) -> DataFrame:
         return self.spark.read.format("delta").option("versionAsOf", self.version).load(self.silver_path)
@@ -215,7 +222,10 @@ class _Builder:
                 self._changed[window] = None
         return self._changed[window]
 
-    def bring_up_to_date(self, table: GoldTable) -> GoldTableRun | _Staged:
+    def incremental_scope(self, table: GoldTable) -> GoldTableRun | _Scope:
+        """What an incremental run rebuilds of `table`: nothing (a finished GoldTableRun),
+        the periods silver's changes can alter, or the whole table (a new table, a changed
+        definition, an unreadable change feed)."""
         gold_path = self.lake.gold(table.name).path
         window = ChangeWindow(self.watermarks.get(consumer_name(table)), self.version)
         in_place = delta_table_exists(self.spark, gold_path) and _schema_matches(
@@ -228,42 +238,58 @@ class _Builder:
             )
         changed = None if window.after_version is None or not in_place else self.changed_days(window)
         if changed is None:
-            result = self._write(table, self.silver(), None)
-        else:
-            bounds = self.silver_bounds()
-            periods = table.affected_periods(changed, bounds[1] if bounds else None)
-            if periods:
-                result = self._write(table, self._silver_for(table, periods), periods)
-            else:  # e.g. an OPTIMIZE of silver: versions moved, no row changed
-                result = GoldTableRun(
-                    table.name, "unchanged", (), table.period, 0, self.version,
-                    current_version(self.spark, gold_path),
-                )
-        return result
+            return _Scope(table, None, "full")
+        bounds = self.silver_bounds()
+        periods = table.affected_periods(changed, bounds[1] if bounds else None)
+        if not periods:  # e.g. an OPTIMIZE of silver: versions moved, no row changed
+            return GoldTableRun(
+                table.name, "unchanged", (), table.period, 0, self.version,
+                current_version(self.spark, gold_path),
+            )
+        return _Scope(table, periods, "incremental")
 
-    def rebuild_range(self, table: GoldTable, first: date | None, last: date | None) -> GoldTableRun | _Staged:
+    def range_scope(self, table: GoldTable, first: date | None, last: date | None) -> GoldTableRun | _Scope:
         bounds = self.silver_bounds()
         if bounds is None and (first is None or last is None):
             return GoldTableRun(table.name, "unchanged", (), table.period, 0, self.version, None)
         first = first or bounds[0]  # type: ignore[index]
         last = last or bounds[1]  # type: ignore[index]
-        periods = table.periods_between(first, last)
-        return self._write(table, self._silver_for(table, periods), periods, mode="range")
+        return _Scope(table, table.periods_between(first, last), "range")
 
-    def _silver_for(self, table: GoldTable, periods: Iterable[date]) -> DataFrame:
-        return self.silver().where(date_predicate("event_date", table.silver_days(periods)))
+    def share_silver(self, scopes: list[_Scope]) -> None:
+        """Read and cache, once, the silver rows every scoped table needs: all of silver when
+        one table is rebuilt in full, else the union of the tables' days. Each table then
+        aggregates its own days of this one cached read instead of scanning silver again
+        (17 scans of the Delta table became one; measured 49 s -> 27 s for the 17
+        aggregates of a 1,500-event lake, docs/benchmarks.md)."""
+        if not scopes:
+            return
+        silver = self.silver()
+        if all(s.periods is not None for s in scopes):
+            days = set().union(*(s.table.silver_days(s.periods) for s in scopes))  # type: ignore[arg-type]
+            silver = silver.where(date_predicate("event_date", days))
+        self._shared = silver.persist(StorageLevel.MEMORY_AND_DISK)
+        rows = self._shared.count()  # materialised here, not by four threads at once
+        log.info("gold: %d silver rows read once for %d table(s)", rows, len(scopes))
 
-    def _write(
-        self, table: GoldTable, silver: DataFrame, periods: set[date] | None, mode: str = "incremental"
-    ) -> _Staged:
-        """Stage the replacement of `periods` (None: the whole table) with their recomputed
-        rows; `commit` writes it later, in one Delta commit."""
+    def release_silver(self) -> None:
+        if self._shared is not None:
+            self._shared.unpersist()
+            self._shared = None
+
+    def stage(self, scope: _Scope) -> _Staged:
+        """Stage the replacement of the scope's periods (None: the whole table) with their
+        recomputed rows; `commit` writes it later, in one Delta commit."""
+        table, periods = scope.table, scope.periods
+        silver = self._shared if self._shared is not None else self.silver()
+        if periods is not None:
+            silver = silver.where(date_predicate("event_date", table.silver_days(periods)))
         rows = table.compute(silver)
         predicate = None
         if periods is not None:
             predicate = table.period_predicate(periods)
             rows = rows.where(F.expr(predicate))
-        return _Staged(table, rows, periods, "full" if periods is None else mode, predicate)
+        return _Staged(table, rows, periods, scope.mode, predicate)
 
     def staged_view(self, plan: _Staged) -> DataFrame:
         """The table as it will read after `plan` is committed, without committing it."""
@@ -328,6 +354,15 @@ def _windows_without_retention(
     if up_to > start:
         parts.append(ChangeWindow(start, up_to))
     return parts
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What a run rebuilds of one table: `periods`, or the whole table (None)."""
+
+    table: GoldTable
+    periods: set[date] | None
+    mode: str  # "full", "incremental" or "range"
 
 
 @dataclass
