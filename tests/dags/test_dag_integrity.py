@@ -146,16 +146,16 @@ def test_default_schedules_never_start_the_pipeline_and_maintenance_together(dag
 def test_the_logical_time_template_renders_an_iso_utc_time(dagbag):
     import jinja2
 
-    from eventlake.quality.cli import logical_time
+    from eventlake.clock import parse_instant  # what the jobs' --as-of reads it with
 
     common = _common()
     template = jinja2.Environment().from_string(common.LOGICAL_TIME)
     end = datetime(2026, 11, 3, 11, 0, tzinfo=UTC)
     scheduled = template.render(data_interval_end=end, dag_run=SimpleNamespace(run_after=None))
-    assert logical_time(scheduled) == end
+    assert parse_instant(scheduled) == end
     after = datetime(2026, 11, 3, 11, 7, 30, tzinfo=UTC)
     manual = template.render(data_interval_end=None, dag_run=SimpleNamespace(run_after=after))
-    assert logical_time(manual) == after
+    assert parse_instant(manual) == after
 
 
 @pytest.mark.unit
