@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.sdk import DAG, Param
+from eventlake.maintenance.policy import RECENT_DAYS, VACUUM_RETAIN_HOURS, RetentionPolicy
 from eventlake_airflow.common import (
     START_DATE,
     LakeSparkSubmitOperator,
@@ -15,6 +16,7 @@ from eventlake_airflow.common import (
 
 
 MAINTENANCE_SCHEDULE = "40 3 * * *"
+RETENTION = RetentionPolicy()  # the defaults the jobs use too (eventlake.maintenance.policy)
 
 
 def days(default: int, what: str) -> Param:
@@ -33,13 +35,13 @@ with DAG(
     dagrun_timeout=timedelta(hours=8),
     default_args=default_args(timeout=timedelta(hours=2)),
     params={
-        "landing_days": days(90, "landing files"),
-        "bronze_days": days(90, "bronze.events"),
-        "quarantine_days": days(90, "silver.events_quarantine (raw lines, like bronze)"),
-        "silver_days": days(365, "silver.events"),
-        "recent_days": Param(7, type="integer", minimum=0, title="Compact the last N days",
+        "landing_days": days(RETENTION.landing_days, "landing files"),
+        "bronze_days": days(RETENTION.bronze_days, "bronze.events"),
+        "quarantine_days": days(RETENTION.quarantine_days, "silver.events_quarantine (raw lines, like bronze)"),
+        "silver_days": days(RETENTION.silver_days, "silver.events"),
+        "recent_days": Param(RECENT_DAYS, type="integer", minimum=0, title="Compact the last N days",
                              description="Partitioned tables: OPTIMIZE/Z-order only these recent partitions."),
-        "vacuum_retain_hours": Param(168, type="integer", minimum=0, title="VACUUM retention (hours)",
+        "vacuum_retain_hours": Param(VACUUM_RETAIN_HOURS, type="integer", minimum=0, title="VACUUM retention (hours)",
                                      description="Files younger than this are kept (time travel, lagging readers)."),
     },
     tags=["eventlake", "maintenance"],

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from eventlake.clock import parse_day
+from eventlake.maintenance.policy import RetentionPolicy
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,16 +19,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--as-of", type=parse_day, required=True,
                         help="the day retention is computed from (the DAG's logical date)")
-    parser.add_argument("--landing-days", type=int, default=90)
-    parser.add_argument("--bronze-days", type=int, default=90)
-    parser.add_argument("--quarantine-days", type=int, default=90)
-    parser.add_argument("--silver-days", type=int, default=365)
+    defaults = RetentionPolicy()
+    parser.add_argument("--landing-days", type=int, default=defaults.landing_days)
+    parser.add_argument("--bronze-days", type=int, default=defaults.bronze_days)
+    parser.add_argument("--quarantine-days", type=int, default=defaults.quarantine_days)
+    parser.add_argument("--silver-days", type=int, default=defaults.silver_days)
     return parser
 
 
 def action(spark, settings, args: argparse.Namespace) -> dict:
     from eventlake.lake import Lake
-    from eventlake.maintenance.retention import RetentionPolicy, apply_retention
+    from eventlake.maintenance.retention import apply_retention
 
     policy = RetentionPolicy(
         landing_days=args.landing_days,

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from eventlake.clock import parse_day
+from eventlake.maintenance.policy import RECENT_DAYS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,8 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--as-of", type=parse_day,
                         help="with --recent-days: only partitions from as_of - N days are rewritten")
-    parser.add_argument("--recent-days", type=int, default=7,
-                        help="partitioned tables: compact only this many recent days (default 7)")
+    parser.add_argument("--recent-days", type=int, default=RECENT_DAYS,
+                        help=f"partitioned tables: compact only this many recent days (default {RECENT_DAYS})")
     parser.add_argument("--all-partitions", action="store_true",
                         help="compact every partition (e.g. after a backfill)")
     parser.add_argument("--table", action="append", dest="tables", metavar="NAME",

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 
+from eventlake.maintenance.policy import VACUUM_RETAIN_HOURS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,8 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vacuum_tables",
         description="VACUUM the lake's Delta tables (this is when erased rows leave the storage).",
     )
-    parser.add_argument("--retain-hours", type=float, default=168.0,
-                        help="keep files younger than this (default 168 = Delta's 7 days)")
+    parser.add_argument("--retain-hours", type=float, default=float(VACUUM_RETAIN_HOURS),
+                        help=f"keep files younger than this (default {VACUUM_RETAIN_HOURS} = Delta's 7 days)")
     parser.add_argument("--table", action="append", dest="tables", metavar="NAME",
                         help="only this table (repeatable)")
     return parser

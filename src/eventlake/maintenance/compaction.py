@@ -15,11 +15,12 @@ from pyspark.sql import SparkSession
 
 from eventlake.errors import UserError
 from eventlake.lake import Lake
+from eventlake.maintenance.policy import RECENT_DAYS, VACUUM_RETAIN_HOURS
 from eventlake.maintenance.tables import MaintainedTable, lake_tables
 
 # Delta's own default: time travel, running readers and change-feed consumers that lag up to
 # a week still find their files.
-DEFAULT_VACUUM_RETAIN_HOURS = 168
+DEFAULT_VACUUM_RETAIN_HOURS = VACUUM_RETAIN_HOURS
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def optimize_tables(
     lake: Lake,
     *,
     as_of: date | None = None,
-    recent_days: int | None = 7,
+    recent_days: int | None = RECENT_DAYS,
     only: set[str] | None = None,
 ) -> list[CompactionResult]:
     """Compact every lake table (or those named in `only`, e.g. {"silver.events"})."""

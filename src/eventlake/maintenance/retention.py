@@ -13,32 +13,18 @@ ledger keeps the files whose rows age out here, so they are never ingested again
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from eventlake.errors import UserError
 from eventlake.lake import Lake, Table
+from eventlake.maintenance.policy import RetentionPolicy
 from eventlake.maintenance.tables import commit_metadata, hadoop_fs, list_children
 
 RETENTION_COMMIT_TAG = "eventlake-retention"
 _LANDING_PARTITION = re.compile(r"^event_date=(\d{4}-\d{2}-\d{2})$")
-
-
-@dataclass(frozen=True)
-class RetentionPolicy:
-    landing_days: int = 90
-    bronze_days: int = 90
-    # Quarantine holds raw lines, like bronze, so it ages out with bronze, not with silver.
-    quarantine_days: int = 90
-    silver_days: int = 365
-
-    def __post_init__(self) -> None:
-        for name, days in asdict(self).items():
-            if days < 1:
-                raise UserError(f"retention {name}={days}: keep at least one day")
 
 
 @dataclass(frozen=True)
