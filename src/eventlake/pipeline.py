@@ -159,13 +159,18 @@ def print_layer(result: LayerResult) -> None:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--run-id", help="identifier recorded with every result (default: random)")
-    parser.add_argument(
-        "--skip-quality", action="store_true", help="do not run the data-quality suites"
-    )
+    add_run_options(parser)
     parser.add_argument(
         "--force", action="store_true",
         help="start Spark and run every layer and gate even when nothing new has landed",
+    )
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options `eventlake pipeline` and `eventlake run <layer>` share."""
+    parser.add_argument("--run-id", help="identifier recorded with every result (default: random)")
+    parser.add_argument(
+        "--skip-quality", action="store_true", help="do not run the data-quality suites"
     )
     parser.add_argument(
         "--as-of", type=parse_instant, metavar="YYYY-MM-DDTHH:MM",
@@ -186,7 +191,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     from eventlake.lease import lake_lease
 
     run_id = args.run_id or uuid.uuid4().hex
-    recompute = _recompute_range(args.from_date, args.to_date)
+    recompute = recompute_range(args.from_date, args.to_date)
     # The lease before the JVM: a second pipeline waits without holding a Spark session.
     with lake_lease(settings, "eventlake pipeline"):
         if not args.force and recompute is None:
@@ -209,7 +214,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _recompute_range(first: date | None, last: date | None) -> tuple[date, date] | None:
+def recompute_range(first: date | None, last: date | None) -> tuple[date, date] | None:
+    """An explicit recompute's days from --from-date/--to-date (both or neither)."""
     if first is None and last is None:
         return None
     if first is None or last is None:

@@ -6,13 +6,12 @@ import argparse
 import uuid
 
 from eventlake.config import Settings
-from eventlake.pipeline import LAYERS, print_layer, run_layer
+from eventlake.pipeline import LAYERS, add_run_options, print_layer, recompute_range, run_layer
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("layer", choices=LAYERS, help="the layer to bring up to date")
-    parser.add_argument("--run-id", help="identifier recorded with every result (default: random)")
-    parser.add_argument("--skip-quality", action="store_true", help="do not run the layer's suite")
+    add_run_options(parser)  # the pipeline's options: one front door, one meaning
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
@@ -21,11 +20,12 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
     from eventlake.lease import lake_lease
 
+    recompute = recompute_range(args.from_date, args.to_date)  # a mistake stops before any JVM
     with lake_lease(settings, f"eventlake run {args.layer}"):  # before the JVM starts
         spark = build_spark_session(settings, f"eventlake-{args.layer}", catalog=True)
         result = run_layer(
             spark, settings, args.layer, run_id=args.run_id or uuid.uuid4().hex,
-            quality=not args.skip_quality,
+            quality=not args.skip_quality, as_of=args.as_of, recompute=recompute,
         )
         register_tables(spark, settings)
     print_layer(result)

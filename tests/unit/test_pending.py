@@ -96,3 +96,26 @@ def test_a_half_given_recompute_range_is_one_line_and_exit_2(tmp_path, monkeypat
 
 def _no_spark(*args, **kwargs):
     raise AssertionError("a Spark session was asked for")
+
+
+def test_eventlake_run_takes_the_pipelines_options_and_refuses_a_bad_range_before_spark(
+    tmp_path, monkeypatch, capsys
+):
+    """One front door: `eventlake run <layer>` has every option of `eventlake pipeline`
+    except --force (a single layer has no idle check to override), with the same checks."""
+    from eventlake import cli
+
+    def option_strings(command: str) -> set[str]:
+        parser = cli.build_parser(command)
+        sub = next(a for a in parser._actions if a.dest == "command")
+        return {o for action in sub.choices[command]._actions for o in action.option_strings}
+
+    assert option_strings("pipeline") - option_strings("run") == {"--force"}
+    monkeypatch.setenv("EVENTLAKE_LAKE_URI", str(tmp_path / "lake"))
+    monkeypatch.setattr("eventlake.spark.build_spark_session", _no_spark)
+    assert cli.main(["run", "gold", "--from-date", "2026-11-03", "--to-date", "2026-11-02"]) == 2
+    assert cli.main(["run", "silver", "--to-date", "2026-11-02"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "eventlake run: --from-date 2026-11-03 is after --to-date 2026-11-02",
+        "eventlake run: give both --from-date and --to-date, or neither",
+    ]
