@@ -85,7 +85,7 @@ def _count_stored(spark: SparkSession, path: str, rows: DataFrame, keys: tuple[s
     return int(counted["rows"]), int(counted["stored"])
 
 
-def bronze_to_clean(
+def bronze_lines_to_clean(
     spark: SparkSession,
     lake: Lake,
     window: ChangeWindow | None,
@@ -138,7 +138,7 @@ def clean_silver(
     ensure_table(spark, lake.silver_events.path, SILVER_EVENTS, "event_date")
     ensure_table(spark, lake.silver_quarantine.path, SILVER_QUARANTINE, "ingest_date")
     window = change_window(spark, lake, CONSUMER, lake.bronze_events.path)
-    bronze = bronze_to_clean(spark, lake, window, reprocess, settings.pseudonym_salt)
+    bronze = bronze_lines_to_clean(spark, lake, window, reprocess, settings.pseudonym_salt)
     if bronze is None:
         run = SilverRun(run_id, 0, 0, 0, 0, 0)
         record_run(spark, lake, "silver", run_id, run.as_dict())
