@@ -39,25 +39,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from eventlake.config import Settings
-    from eventlake.errors import UserError
     from eventlake.gold.build import build_gold
-    from eventlake.spark import build_spark_session
+    from eventlake.jobs import job_session
 
-    from eventlake.lease import lake_lease
-
-    try:
-        settings = Settings.from_env()
-        with lake_lease(settings, "eventlake-gold"):  # before the JVM: waiting holds no Spark
-            spark = build_spark_session(settings, "eventlake-gold", catalog=True)
-            audit = _auditor(spark, settings, args) if args.audit else None
-            run = build_gold(
-                spark, settings, tables=args.table, from_date=args.from_date,
-                to_date=args.to_date, run_id=args.run_id, audit=audit,
-            )
-    except UserError as error:
-        print(f"build_gold: {error}", file=sys.stderr)
-        return error.exit_code
+    # Like every job: logging set up, settings checked, the lease before the JVM, and a
+    # user's mistake (or a failed audit, exit 3) as one line with its exit code.
+    with job_session("eventlake-gold", catalog=True) as (spark, settings):
+        audit = _auditor(spark, settings, args) if args.audit else None
+        run = build_gold(
+            spark, settings, tables=args.table, from_date=args.from_date,
+            to_date=args.to_date, run_id=args.run_id, audit=audit,
+        )
     print(json.dumps(run.as_dict(), default=str))
     return 0
 
