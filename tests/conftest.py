@@ -10,22 +10,35 @@ import pytest
 from eventlake.config import Settings
 from eventlake.lake import Lake
 
-# Every JVM the suite starts (this process's session, the `eventlake` and `spark-submit`
-# subprocesses, Airflow's tasks, spark-sql) lives for a minute on a few thousand rows: C2's
-# compilations and G1's concurrent threads cost more CPU than they ever pay back. C1 only and
-# the serial collector cut a 1,500-event pipeline's JVM CPU from 240 s to 164 s at the same
-# wall time (docs/benchmarks.md, "The test suite"); on 2 busy cores that is the suite's time.
-# The spark-submit launcher adds SPARK_SUBMIT_OPTS to each driver JVM; children inherit it.
-os.environ.setdefault("SPARK_SUBMIT_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+# The JVMs the suite starts in subprocesses (`eventlake`, `spark-submit`, Airflow's tasks,
+# spark-sql) live for a minute on a few thousand rows: C2's compilations and G1's concurrent
+# threads cost more CPU than they ever pay back. C1 only and the serial collector cut a
+# 1,500-event pipeline's JVM CPU from 240 s to 164 s at the same wall time (docs/benchmarks.md,
+# "The test suite"). The spark-submit launcher adds SPARK_SUBMIT_OPTS to each driver JVM;
+# children inherit it. Not the worker's own session (below): it lives for the whole run and
+# ran its tests 20-100 % slower without C2.
+SHORT_LIVED_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+os.environ.setdefault("SPARK_SUBMIT_OPTS", SHORT_LIVED_JVM_OPTIONS)
 
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
     """One real Spark + Delta session (UI off, 2 shuffle partitions) for every test."""
+    settings = Settings.from_env({"EVENTLAKE_LAKE_URI": str(tmp_path_factory.mktemp("lake"))})
+    short_lived = os.environ.pop("SPARK_SUBMIT_OPTS", None)  # this JVM lives all run: full JIT
+    try:
+        session = _session(settings)
+    finally:
+        if short_lived is not None:
+            os.environ["SPARK_SUBMIT_OPTS"] = short_lived
+    yield session
+    session.stop()
+
+
+def _session(settings: Settings):
     from eventlake.spark import build_spark_session
 
-    settings = Settings.from_env({"EVENTLAKE_LAKE_URI": str(tmp_path_factory.mktemp("lake"))})
-    session = build_spark_session(
+    return build_spark_session(
         settings.with_overrides(spark_master="local[2]"),
         "eventlake-tests",
         extra_conf={
@@ -35,8 +48,6 @@ def spark(tmp_path_factory):
             "spark.databricks.delta.snapshotPartitions": "2",
         },
     )
-    yield session
-    session.stop()
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ class Problem(Exception):
             "instance": instance,
             **self.extensions,
         }
-        return orjson.dumps(document)
+        return json_bytes(document)
 
 
 class _ClientGone(Exception):
@@ -100,7 +100,27 @@ class Request:
 
 
 def _json(status: int, document: Any, headers=()) -> tuple[int, list, bytes]:
-    return status, [(b"content-type", b"application/json"), *headers], orjson.dumps(document)
+    return status, [(b"content-type", b"application/json"), *headers], json_bytes(document)
+
+
+def json_bytes(document: Any) -> bytes:
+    """The response document as JSON. A request read by the standard parser can carry a lone
+    surrogate (`"\\ud800"`) that a rejection message echoes; UTF-8 cannot hold it, so it is
+    written as its escape text instead of failing the request with a 500."""
+    try:
+        return orjson.dumps(document)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(_printable(document))
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_printable(v) for v in value]
+    return value
 
 
 def default_collector_id() -> str:
