@@ -281,7 +281,8 @@ class _Builder:
         """Stage the replacement of the scope's periods (None: the whole table) with their
         recomputed rows; `commit` writes it later, in one Delta commit."""
         table, periods = scope.table, scope.periods
-        silver = self._shared if self._shared is not None else self.silver()
+        assert self._shared is not None, "share_silver runs first, with every scope"
+        silver = self._shared
         if periods is not None:
             silver = silver.where(date_predicate("event_date", table.silver_days(periods)))
         rows = table.compute(silver)

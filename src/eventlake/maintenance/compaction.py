@@ -18,10 +18,6 @@ from eventlake.lake import Lake
 from eventlake.maintenance.policy import RECENT_DAYS, VACUUM_RETAIN_HOURS
 from eventlake.maintenance.tables import MaintainedTable, lake_tables
 
-# Delta's own default: time travel, running readers and change-feed consumers that lag up to
-# a week still find their files.
-DEFAULT_VACUUM_RETAIN_HOURS = VACUUM_RETAIN_HOURS
-
 
 @dataclass(frozen=True)
 class CompactionResult:
@@ -76,13 +72,13 @@ def vacuum_tables(
     spark: SparkSession,
     lake: Lake,
     *,
-    retain_hours: float = DEFAULT_VACUUM_RETAIN_HOURS,
+    retain_hours: float = VACUUM_RETAIN_HOURS,
     only: set[str] | None = None,
 ) -> list[str]:
     """VACUUM every lake table; returns the names vacuumed."""
     from delta.tables import DeltaTable
 
-    if retain_hours < DEFAULT_VACUUM_RETAIN_HOURS:
+    if retain_hours < VACUUM_RETAIN_HOURS:
         # Delta refuses a shorter window unless its safety check is off: a shorter window
         # can break running readers and change-feed consumers (gold reads silver's).
         spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")

@@ -9,8 +9,8 @@ from eventlake.errors import UserError
 
 # OPTIMIZE / Z-order rewrites only this many recent days of a partitioned table.
 RECENT_DAYS = 7
-# VACUUM keeps files younger than this: Delta's own default, the time-travel window and
-# the slack for readers that are behind.
+# VACUUM keeps files younger than this, Delta's own default: time travel, running readers
+# and change-feed consumers that lag up to a week still find their files.
 VACUUM_RETAIN_HOURS = 168
 
 
