@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from eventlake.config import Settings
+from frames import assert_same_rows
 
 pytestmark = [pytest.mark.airflow, pytest.mark.e2e]
 
@@ -171,18 +172,3 @@ def test_erasure_removes_a_user_everywhere_and_gold_equals_a_recomputation(
     for path in [*logs.rglob("*"), *Path(lake.root).rglob("_delta_log/*.json")]:
         if path.is_file():
             assert user_id not in path.read_text(errors="replace"), path
-
-
-def assert_same_rows(actual, expected) -> None:
-    """Same column names and rows, any order (see tests/maintenance for why not pyspark's).
-
-    Means and standard deviations are compared to 10 significant digits: Spark sums in
-    partition order, so a recomputation may differ in the last bit.
-    """
-    def rounded(row) -> tuple:
-        return tuple(float(f"{v:.10g}") if isinstance(v, float) else v for v in row)
-
-    assert actual.columns == expected.columns
-    assert sorted(map(rounded, actual.collect()), key=repr) == sorted(
-        map(rounded, expected.collect()), key=repr
-    )

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from eventlake.errors import QualityGateFailed
 from eventlake.gold.tables import GOLD_TABLES
 from eventlake.lake import Lake
 from eventlake.pipeline import run_layer
@@ -54,16 +53,24 @@ def append_silver(spark, path: str, rows: list[dict]) -> None:
     frame.write.format("delta").mode("append").partitionBy("event_date").save(path)
 
 
-def gold_state(spark, lake: Lake) -> dict[str, tuple[int, list]]:
-    from delta.tables import DeltaTable
+def gold_state(lake: Lake) -> dict[str, tuple[int, list]]:
+    """Every gold table's Delta version and rows, read by delta-rs (not the writer's engine)."""
+    from deltalake import DeltaTable
 
     state = {}
     for name in GOLD_TABLES:
-        path = lake.gold(name).path
-        version = DeltaTable.forPath(spark, path).history(1).first()["version"]
-        rows = sorted((tuple(r) for r in spark.read.format("delta").load(path).collect()), key=repr)
-        state[name] = (version, rows)
+        table = DeltaTable(lake.gold(name).path)
+        rows = sorted(map(repr, table.to_pyarrow_table().to_pylist()))
+        state[name] = (table.version(), rows)
     return state
+
+
+def gold_suites_validated(lake: Lake, run_id: str) -> set[str]:
+    """The suites whose expectations ran (or were skipped with a warning) for a gold run."""
+    from deltalake import DeltaTable
+
+    results = DeltaTable(lake.quality_results.path).to_pyarrow_table().to_pylist()
+    return {r["suite"] for r in results if r["run_id"] == run_id and r["layer"] == "gold"}
 
 
 def test_a_critical_gold_failure_publishes_nothing_and_the_rerun_redoes_the_work(spark, settings, tmp_path):
@@ -75,19 +82,25 @@ def test_a_critical_gold_failure_publishes_nothing_and_the_rerun_redoes_the_work
         row("track.play_start", 7, user_key=key("u2"), track_id=TRACK, duration_played_seconds=12),
     ]
     append_silver(spark, silver, good)
-    run_layer(spark, settings, "gold", run_id="good")  # audited and published
-    before, marks = gold_state(spark, lake), read_watermarks(spark, lake, "gold.")
+    as_of = T0 + timedelta(hours=1)  # the run's logical time, for the freshness check
+    run_layer(spark, settings, "gold", run_id="good", as_of=as_of)  # audited and published
+    before, marks = gold_state(lake), read_watermarks(spark, lake, "gold.")
     assert len(marks) == len(GOLD_TABLES)
+    every_suite = gold_suites_validated(lake, "good")
+    assert {"gold.user_activity_daily", "gold.daily_kpis", "gold.freshness"} <= every_suite
+
+    # Nothing new in silver: no gold table changes, so none is validated again; the checks
+    # about the run itself (silver's freshness and references) still run.
+    run_layer(spark, settings, "gold", run_id="idle", as_of=as_of)
+    assert gold_state(lake) == before
+    run_checks = {"gold.freshness", "gold.referential"}
+    assert "gold.freshness" in every_suite
+    assert gold_suites_validated(lake, "idle") == every_suite & run_checks
 
     # A raw id where a pseudonymous key belongs, on the same day: a critical gold failure.
+    # The command a user runs says so in one line and exits 3 (QualityGateFailed's code);
+    # every gold table keeps its Delta version and rows, and no watermark moves.
     append_silver(spark, silver, [row("track.play_start", 9, user_key="raw-user-42", track_id=TRACK)])
-    with pytest.raises(QualityGateFailed, match="user_key_is_sha256_hex") as caught:
-        run_layer(spark, settings, "gold", run_id="bad")
-    assert caught.value.exit_code == 3
-    assert gold_state(spark, lake) == before  # same Delta versions, same rows
-    assert read_watermarks(spark, lake, "gold.") == marks
-
-    # The command a user runs says so in one line and exits 3; still nothing published.
     env = dict(
         os.environ, EVENTLAKE_LAKE_URI=settings.lake_uri, EVENTLAKE_PSEUDONYM_SALT="test-salt",
         EVENTLAKE_CATALOG_DIR=str(tmp_path / "catalog"), EVENTLAKE_SPARK_MASTER="local[2]",
@@ -101,7 +114,7 @@ def test_a_critical_gold_failure_publishes_nothing_and_the_rerun_redoes_the_work
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("eventlake run: gold quality gate failed") and "user_key_is_sha256_hex" in last
     assert "Traceback" not in done.stderr
-    assert gold_state(spark, lake) == before
+    assert gold_state(lake) == before
     assert read_watermarks(spark, lake, "gold.") == marks
 
     # The bad row is removed: the next run redoes the pending work and publishes gold that

@@ -54,6 +54,7 @@ def validate_layer(
     suites_dir: Path | None = None,
     staged: Mapping[str, DataFrame] | None = None,
     only_tables: Collection[str] | None = None,
+    unchanged_tables: Collection[str] = (),
 ) -> QualityReport:
     """Validate what a run produced in one layer; append the results; rebuild Data Docs.
 
@@ -66,6 +67,9 @@ def validate_layer(
     `staged` maps table names (`gold.daily_kpis`) to frames that stand for those tables
     (their content after a commit not made yet: write-audit-publish). `only_tables` limits
     the run to the suites of those tables (a task that builds a few gold tables audits them).
+    `unchanged_tables` are tables the run did not write: their suites passed when their
+    content was last written, so they are noted, not run again (suites about the run or
+    about another table, such as freshness, still run).
     """
     lake = Lake.from_settings(settings)
     if suites_dir is None and settings.expectations_dir:
@@ -80,6 +84,9 @@ def validate_layer(
     cache: dict[str, Any] = {}
     for suite in definitions.suites:
         if only_tables is not None and suite.table not in only_tables:
+            continue
+        if suite.table in unchanged_tables:
+            report.notes.append(f"{suite.name}: {suite.table} unchanged by this run, not validated again")
             continue
         builder = BUILDERS.get((layer, suite.data))
         if builder is None:
