@@ -71,14 +71,8 @@ def run_layer(
         from eventlake.quality import validate_layer
 
         audited = True
-        unchanged = ()
-        if staged is not None:
-            from eventlake.gold.build import unchanged_tables
-
-            unchanged = unchanged_tables(staged)
         report = validate_layer(
-            spark, settings, layer, run_id=run_id, run_summary=checked, as_of=as_of,
-            staged=staged, unchanged_tables=unchanged,
+            spark, settings, layer, run_id=run_id, run_summary=checked, as_of=as_of, staged=staged
         )
         warnings.extend(str(w) for w in report.warnings)
         report.raise_for_critical()

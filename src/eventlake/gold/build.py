@@ -175,16 +175,6 @@ def build_gold(
     return run
 
 
-def unchanged_tables(staged: Mapping[str, DataFrame]) -> set[str]:
-    """The gold tables (`gold.<table>`) an audit's staged content leaves as they are.
-
-    `build_gold` stages every table it rewrites; the others keep content that passed the
-    audit when it was written, so their suites need not run again (an idle hour costs no
-    validation of unchanged tables).
-    """
-    return {f"gold.{name}" for name in GOLD_TABLES} - set(staged)
-
-
 class _Builder:
     """One run's shared reads: the silver snapshot and each change window's changed days."""
 

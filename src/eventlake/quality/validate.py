@@ -54,7 +54,6 @@ def validate_layer(
     suites_dir: Path | None = None,
     staged: Mapping[str, DataFrame] | None = None,
     only_tables: Collection[str] | None = None,
-    unchanged_tables: Collection[str] = (),
 ) -> QualityReport:
     """Validate what a run produced in one layer; append the results; rebuild Data Docs.
 
@@ -65,11 +64,12 @@ def validate_layer(
     Critical failures do not raise here: call `report.raise_for_critical()`.
 
     `staged` maps table names (`gold.daily_kpis`) to frames that stand for those tables
-    (their content after a commit not made yet: write-audit-publish). `only_tables` limits
-    the run to the suites of those tables (a task that builds a few gold tables audits them).
-    `unchanged_tables` are tables the run did not write: their suites passed when their
-    content was last written, so they are noted, not run again (suites about the run or
-    about another table, such as freshness, still run).
+    (their content after a commit not made yet: write-audit-publish). A run that stages
+    stages every table of the layer it rewrites, so when `staged` is given, the layer's
+    other tables are unchanged: their suites passed when that content was written and are
+    noted, not run again (suites on another layer's table, such as gold's freshness and
+    referential checks on silver, still run). `only_tables` limits the run to the suites of
+    those tables (a task that builds a few gold tables audits them).
     """
     lake = Lake.from_settings(settings)
     if suites_dir is None and settings.expectations_dir:
@@ -85,7 +85,7 @@ def validate_layer(
     for suite in definitions.suites:
         if only_tables is not None and suite.table not in only_tables:
             continue
-        if suite.table in unchanged_tables:
+        if staged is not None and suite.table.startswith(f"{layer}.") and suite.table not in staged:
             report.notes.append(f"{suite.name}: {suite.table} unchanged by this run, not validated again")
             continue
         builder = BUILDERS.get((layer, suite.data))
