@@ -19,18 +19,24 @@ from eventlake.lake import Lake
 # ran its tests 20-100 % slower without C2.
 SHORT_LIVED_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 os.environ.setdefault("SPARK_SUBMIT_OPTS", SHORT_LIVED_JVM_OPTIONS)
+# Their heaps: a few thousand rows fit in spark-submit's 1g default (Airflow's tasks have
+# always run with it); the 4g that `eventlake` asks for in local mode is sized for a million
+# events. Up to six JVMs at once (two workers, each with subprocesses) must not add up to
+# more than the machine has.
+SHORT_LIVED_JVM_MEMORY = "1g"
+os.environ.setdefault("SPARK_DRIVER_MEMORY", SHORT_LIVED_JVM_MEMORY)
 
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
     """One real Spark + Delta session (UI off, 2 shuffle partitions) for every test."""
     settings = Settings.from_env({"EVENTLAKE_LAKE_URI": str(tmp_path_factory.mktemp("lake"))})
-    short_lived = os.environ.pop("SPARK_SUBMIT_OPTS", None)  # this JVM lives all run: full JIT
+    # This JVM lives all run and runs most tests: full JIT and eventlake's own heap size.
+    short_lived = {name: os.environ.pop(name, None) for name in ("SPARK_SUBMIT_OPTS", "SPARK_DRIVER_MEMORY")}
     try:
         session = _session(settings)
     finally:
-        if short_lived is not None:
-            os.environ["SPARK_SUBMIT_OPTS"] = short_lived
+        os.environ.update({name: value for name, value in short_lived.items() if value is not None})
     yield session
     session.stop()
 

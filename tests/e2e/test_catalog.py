@@ -14,6 +14,7 @@ import pytest
 from eventlake.config import Settings
 from eventlake.generate import generate_traffic
 from eventlake.spark import spark_defaults_text
+from process_output import failure_excerpt
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +49,7 @@ def test_tables_are_registered_for_eventlake_sql_and_spark_sql(tmp_path):
         env=dict(env, SPARK_CONF_DIR=str(conf_dir), PATH=f"{venv_bin}{os.pathsep}{env['PATH']}"), capture_output=True, text=True, timeout=600,
         cwd=tmp_path,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.returncode == 0, failure_excerpt(result.stderr)
     assert result.stdout.strip().splitlines()[-1] == str(generated.expected_silver)
 
 

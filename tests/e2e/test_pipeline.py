@@ -12,6 +12,7 @@ import pytest
 
 from eventlake.config import Settings
 from eventlake.generate import generate_traffic
+from process_output import failure_excerpt
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +34,7 @@ def pipeline(tmp_path: Path, **extra_env: str) -> subprocess.CompletedProcess:
 
 def test_pipeline_builds_every_layer_records_quality_and_builds_docs(tmp_path):
     result = pipeline(tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, failure_excerpt(result.stderr)
     lake = tmp_path / "lakehouse"
     for table in ("bronze/events", "silver/events", "silver/events_quarantine",
                   "gold/daily_kpis", "gold/event_metrics_weekly", "_quality/results"):

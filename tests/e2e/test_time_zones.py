@@ -27,6 +27,7 @@ from eventlake.generate import generate_traffic
 from eventlake.gold.build import build_gold
 from eventlake.gold.tables import GOLD_TABLES
 from eventlake.silver.job import clean_silver
+from process_output import failure_excerpt
 
 pytestmark = pytest.mark.e2e
 ZONES = ("Pacific/Kiritimati", "America/Los_Angeles")
@@ -74,7 +75,7 @@ def zone_runs(spark, tmp_path_factory):
     for zone, (start, process) in started.items():
         out, err = process.communicate(timeout=3000)
         windows[zone] = (start, datetime.now(timezone.utc))
-        assert process.returncode == 0, f"{zone}: {err[-3000:]}"
+        assert process.returncode == 0, f"{zone}:\n{failure_excerpt(err)}"
 
     # The UTC reference, in this process (its JVM runs in UTC) with a UTC Python zone.
     previous = os.environ.get("TZ")

@@ -27,6 +27,7 @@ from racelake import (
     table_rows,
     wait_for_lease,
 )
+from process_output import failure_excerpt
 
 pytestmark = pytest.mark.e2e
 
@@ -72,7 +73,7 @@ def test_two_pipelines_started_together_give_the_tables_of_one_run(spark, tmp_pa
     finally:
         outputs = [finish(p, log, timeout=3300) for p, log in zip(racers, logs)]
     for racer, output in zip(racers, outputs):
-        assert racer.returncode == 0, output[-4000:]
+        assert racer.returncode == 0, failure_excerpt(output)
     # exactly one of the two had to wait for the other
     assert sum("lease: waiting up to" in output for output in outputs) == 1, outputs
     assert impatient.returncode == 75

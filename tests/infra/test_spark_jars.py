@@ -20,6 +20,7 @@ from eventlake.spark import (
     spark_packages,
     spark_submit_options,
 )
+from process_output import failure_excerpt
 
 
 def lake_settings(ivy: Path, lake: str = "./lakehouse") -> Settings:
@@ -97,7 +98,7 @@ def test_a_warm_start_needs_no_ivy_and_no_network(spark, tmp_path):
         "print('rows', spark.read.format('delta').load(s.lake_root + '/t').count())\n"
     )
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, failure_excerpt(done.stderr)
     assert "rows 3" in done.stdout
     # Ivy wrote nothing: no cache, no resolution report.
     assert sorted(p.name for p in offline_ivy.iterdir()) == [JAR_MANIFEST]

@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+from process_output import failure_excerpt
 
 pytestmark = pytest.mark.s3
 
@@ -52,7 +53,7 @@ def test_spark_writes_and_reads_a_delta_table_on_s3a(s3_lake):
         text=True,
         timeout=900,
     )
-    assert done.returncode == 0, done.stderr[-4000:]
+    assert done.returncode == 0, failure_excerpt(done.stderr)
     printed = [line for line in done.stdout.splitlines() if line.startswith("ROWS ")]
     assert json.loads(printed[-1][len("ROWS "):]) == EXPECTED_ROWS
 

@@ -30,6 +30,7 @@ from racelake import (  # noqa: E402
     table_rows,
     wait_for_lease,
 )
+from process_output import failure_excerpt
 
 pytestmark = [pytest.mark.s3, pytest.mark.e2e]
 
@@ -69,7 +70,7 @@ def test_two_pipelines_on_s3_give_the_tables_of_one_run(spark, s3_lake, tmp_path
     finally:
         outputs = [finish(p, log, timeout=3300) for p, log in zip(racers, logs)]
     for racer, output in zip(racers, outputs):
-        assert racer.returncode == 0, output[-4000:]
+        assert racer.returncode == 0, failure_excerpt(output)
     assert sum("lease: waiting up to" in output for output in outputs) == 1, outputs
     assert impatient.returncode == 75, impatient.stderr[-3000:]
     last = impatient.stderr.strip().splitlines()[-1]
