@@ -14,20 +14,14 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import Asset
 
+from eventlake.gold import table_names
 from eventlake_airflow.alerts import WebhookNotifier
 
 log = logging.getLogger("eventlake.airflow")
 
-# Every gold table, for the Assets the pipeline emits. A plain tuple on purpose: the
-# registry (eventlake.gold.tables.GOLD_TABLES) imports pyspark, too heavy for DAG parsing;
-# tests/dags/test_dag_integrity.py holds the two equal.
-GOLD_TABLES: tuple[str, ...] = (
-    "daily_active_users", "daily_kpis", "content_engagement", "qoe_summary",
-    "search_performance", "channel_performance", "recommendation_performance",
-    "recording_activity", "monetization_funnel", "track_hourly", "track_daily",
-    "user_activity_daily", "top_tracks_daily", "event_metrics_daily", "event_metrics_weekly",
-    "metric_rollups_daily", "metric_rollups_weekly",
-)
+# Every gold table, for the Assets the pipeline emits: the modules of eventlake.gold.tables,
+# listed from their folder (importing the registry would import pyspark while the DAG parses).
+GOLD_TABLES: tuple[str, ...] = table_names()
 
 # The spark-submit entry points: beside dags/ in a checkout, elsewhere when deployed.
 JOBS_DIR = Path(os.environ.get("EVENTLAKE_JOBS_DIR") or Path(__file__).resolve().parents[2] / "jobs")

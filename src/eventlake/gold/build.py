@@ -16,8 +16,8 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -26,13 +26,13 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.utils import AnalysisException
 
+from eventlake.catalog import register_table
 from eventlake.config import Settings
 from eventlake.errors import UserError
 from eventlake.gold.periods import date_predicate, describe
 from eventlake.gold.tables import GOLD_TABLES, GoldTable
 from eventlake.lake import Lake, gold_consumer
 from eventlake.schemas import stats_properties
-from eventlake.catalog import register_table
 from eventlake.state import (
     ChangeWindow,
     commit_watermarks,

@@ -16,42 +16,14 @@ from collections.abc import Iterator
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import BooleanType, IntegerType, StringType, StructField, StructType, TimestampType
+from pyspark.sql.types import StructField, StructType
 
-from eventlake.schemas import BRONZE_EVENTS, QUARANTINE_COLUMNS, SILVER_COLUMNS
+from eventlake.schemas import BRONZE_EVENTS, EVENT_FIELDS, QUARANTINE_COLUMNS, SILVER_FIELDS, EventField
 
-# What the judging step adds to each bronze row.
-JUDGED_FIELDS: list[tuple[str, object]] = [
-    ("reason", StringType()),
-    ("detail", StringType()),
-    ("event_id", StringType()),
-    ("event_name", StringType()),
-    ("event_timestamp", TimestampType()),
-    ("client_timestamp", TimestampType()),
-    ("session_id", StringType()),
-    ("user_id", StringType()),
-    ("profile_id", StringType()),
-    ("device_id", StringType()),
-    ("profile_kind", StringType()),
-    ("device_type", StringType()),
-    ("platform", StringType()),
-    ("app_version", StringType()),
-    ("os_version", StringType()),
-    ("connection_type", StringType()),
-    ("market", StringType()),
-    # Rule 5's answer (eventlake.privacy.consent_keeps): analytics consent on, or an
-    # essential event, which needs none. False: dropped and counted.
-    ("consent_analytics", BooleanType()),
-    ("no_personalization", BooleanType()),
-    ("no_ad_targeting", BooleanType()),
-    ("schema_version", IntegerType()),
-    ("properties", StringType()),
-    ("ip_truncated", StringType()),
-    ("user_agent", StringType()),
-    ("collector_id", StringType()),
-]
+# What the judging step adds to each bronze row: the fields whose source is the judge.
+JUDGED_FIELDS: tuple[EventField, ...] = tuple(f for f in EVENT_FIELDS if f.source == "judge")
 JUDGED = StructType(
-    list(BRONZE_EVENTS.fields) + [StructField(name, dtype, True) for name, dtype in JUDGED_FIELDS]
+    list(BRONZE_EVENTS.fields) + [StructField(f.name, f.type, True) for f in JUDGED_FIELDS]
 )
 
 CLIENT_SKEW_SECONDS = 5 * 60
@@ -59,21 +31,7 @@ CLIENT_SKEW_SECONDS = 5 * 60
 
 def judged_arrow_schema() -> pa.Schema:
     """The Arrow types of JUDGED_FIELDS, as the judge's batches carry them to Spark."""
-    return pa.schema(
-        [
-            pa.field("reason", pa.string()),
-            pa.field("detail", pa.string()),
-            pa.field("event_id", pa.string()),
-            pa.field("event_name", pa.string()),
-            pa.field("event_timestamp", pa.timestamp("us", tz="UTC")),
-            pa.field("client_timestamp", pa.timestamp("us", tz="UTC")),
-        ]
-        + [
-            pa.field(name, pa.bool_() if isinstance(dtype, BooleanType) else
-                     pa.int32() if isinstance(dtype, IntegerType) else pa.string())
-            for name, dtype in JUDGED_FIELDS[6:]
-        ]
-    )
+    return pa.schema([pa.field(f.name, f.arrow_type) for f in JUDGED_FIELDS])
 
 
 def _judge_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -86,7 +44,7 @@ def _judge_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
     from eventlake.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy()
-    names = [name for name, _ in JUDGED_FIELDS]
+    names = [f.name for f in JUDGED_FIELDS]
     arrow_schema = judged_arrow_schema()
     for batch in batches:
         columns: dict[str, list] = {name: [] for name in names}
@@ -124,40 +82,29 @@ def pseudonymous_key(raw_id: Column, salt: str, is_kids: Column) -> Column:
     return F.when(is_kids | raw_id.isNull(), F.lit(None).cast("string")).otherwise(key)
 
 
-def to_silver_events(consented: DataFrame, salt: str) -> DataFrame:
-    """Derive keys, dates and flags; the explicit select below *is* silver's schema."""
+def derived_columns(salt: str) -> dict[str, Column]:
+    """The silver fields computed from judged ones (source "derived" in EVENT_FIELDS)."""
     kids = F.coalesce(F.col("profile_kind") == "kids", F.lit(False))
     skew = F.abs(F.unix_micros("event_timestamp") - F.unix_micros("client_timestamp"))
+    return {
+        "event_domain": F.substring_index("event_name", ".", 1),
+        "event_date": F.to_date("event_timestamp"),
+        "event_hour": F.date_trunc("hour", "event_timestamp"),
+        "client_ts_skewed": F.coalesce(skew > CLIENT_SKEW_SECONDS * 1_000_000, F.lit(False)),
+        "user_key": pseudonymous_key(F.col("user_id"), salt, kids),
+        "profile_key": pseudonymous_key(F.col("profile_id"), salt, kids),
+        "device_key": pseudonymous_key(F.col("device_id"), salt, kids),
+    }
+
+
+def to_silver_events(consented: DataFrame, salt: str) -> DataFrame:
+    """Derive keys, dates and flags: the one select of silver's columns, in silver's order
+    (EVENT_FIELDS); judged and bronze fields pass through as they are."""
+    derived = derived_columns(salt)
     return consented.select(
-        F.col("event_id"),
-        F.col("event_name"),
-        F.substring_index("event_name", ".", 1).alias("event_domain"),
-        F.col("event_timestamp"),
-        F.to_date("event_timestamp").alias("event_date"),
-        F.date_trunc("hour", "event_timestamp").alias("event_hour"),
-        F.col("client_timestamp"),
-        F.coalesce(skew > CLIENT_SKEW_SECONDS * 1_000_000, F.lit(False)).alias("client_ts_skewed"),
-        pseudonymous_key(F.col("user_id"), salt, kids).alias("user_key"),
-        pseudonymous_key(F.col("profile_id"), salt, kids).alias("profile_key"),
-        pseudonymous_key(F.col("device_id"), salt, kids).alias("device_key"),
-        F.col("session_id"),
-        F.col("profile_kind"),
-        F.col("device_type"),
-        F.col("platform"),
-        F.col("app_version"),
-        F.col("os_version"),
-        F.col("market"),
-        F.col("connection_type"),
-        F.col("no_personalization"),
-        F.col("no_ad_targeting"),
-        F.col("schema_version"),
-        F.col("properties"),
-        F.col("ip_truncated"),
-        F.col("user_agent"),
-        F.col("collector_id"),
-        F.col("source_file"),
-        F.col("ingested_at"),
-    ).select(*SILVER_COLUMNS)
+        *[(derived[f.name] if f.source == "derived" else F.col(f.name)).cast(f.type).alias(f.name)
+          for f in SILVER_FIELDS]
+    )
 
 
 def dedupe_events(events: DataFrame) -> DataFrame:
