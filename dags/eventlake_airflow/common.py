@@ -302,13 +302,14 @@ bucket): fix access and clear the task.
 def gold_build_task(*, task_id: str = "bring_gold_up_to_date", **kwargs: Any) -> LakeSparkSubmitOperator:
     """One spark-submit that brings every gold table up to date, audited before commit.
 
-    The staged tables are validated with the gold suites (`--audit`) before anything is
-    committed; the Assets are emitted by this task only, after its audit passed.
+    `eventlake run gold` under spark-submit: the staged tables are validated with the gold
+    suites before anything is committed; the Assets are emitted by this task only, after its
+    audit passed.
     """
     return LakeSparkSubmitOperator(
         task_id=task_id,
         application=job("gold", "build_gold"),
-        application_args=[*RUN_ID, "--audit", *AS_OF],
+        application_args=[*RUN_ID, *AS_OF],  # audited: quality is on unless --skip-quality
         outlets=gold_assets(),
         doc_md="""
 Brings every gold table up to date with silver: each reads silver's change data feed since

@@ -1,12 +1,11 @@
-"""spark-submit entry point: run the bronze data-quality suites for a run; exit 3 on a critical failure.
+"""spark-submit entry point: `eventlake quality --layer bronze`, run the bronze data-quality suites for a run; exit 3 on a critical failure.
 
 The run's counts are read from the run log (_state/job_runs) by --run-id; results go to
-_quality/results and Data Docs to _quality/docs/.
-"""
+_quality/results and Data Docs to _quality/docs/."""
 
 import sys
 
-from eventlake.quality.cli import validate_job
+from eventlake.cli import main
 
 if __name__ == "__main__":
-    sys.exit(validate_job("bronze", __doc__))
+    sys.exit(main(["quality", "--layer", "bronze", *sys.argv[1:]]))

@@ -47,6 +47,8 @@ def run_layer(
     silver_summary: dict[str, Any] | None = None,
     as_of: datetime | None = None,
     recompute: tuple[date, date] | None = None,
+    tables: list[str] | None = None,
+    files_per_batch: int | None = None,
 ) -> LayerResult:
     """Run one layer under the lake's lease and, unless disabled, its quality suite (raises
     QualityGateFailed on a critical failure).
@@ -59,7 +61,8 @@ def run_layer(
     measures freshness against the run's logical time (`as_of`); both are optional.
     `recompute` (first, last day) is an explicit repair: silver re-applies its rules to the
     bronze lines ingested on those days and gold rebuilds the periods holding those event
-    days, whatever the watermarks say.
+    days, whatever the watermarks say. `tables` limits gold to those tables (and its suites
+    to theirs); `files_per_batch` sizes bronze's commits.
     """
     from eventlake.lease import lake_lease
 
@@ -72,16 +75,18 @@ def run_layer(
 
         audited = True
         report = validate_layer(
-            spark, settings, layer, run_id=run_id, run_summary=checked, as_of=as_of, staged=staged
+            spark, settings, layer, run_id=run_id, run_summary=checked, as_of=as_of, staged=staged,
+            only_tables={f"gold.{name}" for name in tables} if tables else None,
         )
         warnings.extend(str(w) for w in report.warnings)
         report.raise_for_critical()
 
     with lake_lease(settings, f"eventlake {layer}"):
         if layer == "bronze":
-            from eventlake.bronze.ingest import ingest_bronze
+            from eventlake.bronze.ingest import DEFAULT_FILES_PER_BATCH, ingest_bronze
 
-            summary = ingest_bronze(spark, settings, run_id=run_id).as_dict()
+            summary = ingest_bronze(spark, settings, run_id=run_id,
+                                    files_per_batch=files_per_batch or DEFAULT_FILES_PER_BATCH).as_dict()
         elif layer == "silver":
             from eventlake.silver.job import clean_silver
 
@@ -95,7 +100,7 @@ def run_layer(
             audit = (lambda staged: gate(silver_summary, staged)) if quality else None
             first, last = recompute or (None, None)
             summary = _as_dict(build_gold(spark, settings, run_id=run_id, audit=audit,
-                                          from_date=first, to_date=last))
+                                          from_date=first, to_date=last, tables=tables))
         else:  # argparse restricts the choices; this guards programmatic callers
             raise ValueError(f"unknown layer {layer!r}")
         if quality and not audited:  # bronze, or a layer with nothing to stage

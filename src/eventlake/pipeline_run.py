@@ -1,4 +1,8 @@
-"""`eventlake run bronze|silver|gold`: one layer with the same semantics as the pipeline."""
+"""`eventlake run bronze|silver|gold`: one layer with the same semantics as the pipeline.
+
+jobs/bronze/ingest_events.py, jobs/silver/clean_events.py and jobs/gold/build_gold.py are
+this command under spark-submit (the Airflow gold task among them): one set of options.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,22 @@ import argparse
 import uuid
 
 from eventlake.config import Settings
+from eventlake.errors import UserError
 from eventlake.pipeline import LAYERS, add_run_options, print_layer, recompute_range, run_layer
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("layer", choices=LAYERS, help="the layer to bring up to date")
     add_run_options(parser)  # the pipeline's options: one front door, one meaning
+    # What only one layer takes.
+    parser.add_argument(
+        "--table", action="append", dest="tables", metavar="NAME",
+        help="gold: only this table (repeatable; default every table), e.g. daily_kpis",
+    )
+    parser.add_argument(
+        "--files-per-batch", type=int, metavar="N",
+        help="bronze: landing files per Delta commit (default 500)",
+    )
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
@@ -21,12 +35,36 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     from eventlake.lease import lake_lease
 
     recompute = recompute_range(args.from_date, args.to_date)  # a mistake stops before any JVM
+    tables = _gold_tables(args.tables) if args.tables else None
+    if tables is not None and args.layer != "gold":
+        raise UserError("--table applies to gold only")
+    if args.files_per_batch is not None and (args.layer != "bronze" or args.files_per_batch < 1):
+        raise UserError("--files-per-batch applies to bronze only, and is at least 1")
     with lake_lease(settings, f"eventlake run {args.layer}"):  # before the JVM starts
         spark = build_spark_session(settings, f"eventlake-{args.layer}", catalog=True)
+        silver_summary = None
+        if args.layer == "gold" and args.run_id and not args.skip_quality:
+            # Gold's per-run checks use the silver run's event dates: that of this run's id
+            # when one ran (an Airflow run's silver and gold share the DAG run's id).
+            from eventlake.quality.validate import read_run_record
+
+            record = read_run_record(spark, settings, args.run_id, "silver")
+            silver_summary = record.summary if record else None
         result = run_layer(
             spark, settings, args.layer, run_id=args.run_id or uuid.uuid4().hex,
             quality=not args.skip_quality, as_of=args.as_of, recompute=recompute,
+            silver_summary=silver_summary, tables=tables, files_per_batch=args.files_per_batch,
         )
         register_tables(spark, settings)
     print_layer(result)
     return 0
+
+
+def _gold_tables(names: list[str]) -> list[str]:
+    from eventlake import gold
+
+    known = gold.table_names()
+    unknown = [name for name in names if name.removeprefix("gold.") not in known]
+    if unknown:
+        raise UserError(f"unknown gold table {', '.join(unknown)}; known: {', '.join(known)}")
+    return [name.removeprefix("gold.") for name in names]

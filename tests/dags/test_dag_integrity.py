@@ -198,7 +198,7 @@ def test_gold_assets_are_every_gold_table_emitted_only_after_the_gold_audit(dagb
     pipeline, erasure = dagbag.dags["eventlake_pipeline"], dagbag.dags["eventlake_gdpr_erasure"]
     assert sorted(a.uri for a in pipeline.get_task("run_pipeline").outlets) == wanted
     gold = erasure.get_task("bring_gold_up_to_date")
-    assert "--audit" in gold.application_args  # validated before it is committed
+    assert "--skip-quality" not in gold.application_args  # validated before it is committed
     assert sorted(a.uri for a in gold.outlets) == wanted
     assert gold.upstream_task_ids == {"erase_user_rows"}
     publishers = [f"{d.dag_id}.{t.task_id}" for d in dagbag.dags.values() for t in d.tasks if t.outlets]

@@ -39,7 +39,7 @@ def test_a_usage_mistake_reads_as_the_jobs_own_line_and_what_to_do(operator_env)
         task.execute({"params": {}})
     first_line = str(raised.value).splitlines()[0]
     assert first_line == (
-        "bring_gold_up_to_date failed (exit 2): build_gold.py: error: argument --from-date: "
+        "bring_gold_up_to_date failed (exit 2): eventlake run: error: argument --from-date: "
         "'nonsense' is not a date (YYYY-MM-DD). What to do: " + common.WHAT_TO_DO[2] + "."
     )
     assert not isinstance(raised.value, common.AirflowFailException)  # retried as usual

@@ -57,20 +57,3 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
                 messages.append(str(error))
         raise QualityGateFailed("; ".join(messages))
     return 0
-
-
-
-def validate_job(layer: str, description: str, argv: list[str] | None = None) -> int:
-    """The body of jobs/<layer>/validate_<layer>.py: one layer's suites for a run's id."""
-    parser = argparse.ArgumentParser(description=description)
-    add_run_arguments(parser)
-    args = parser.parse_args(argv)
-
-    from eventlake.jobs import job_session
-    from eventlake.quality.validate import validate_from_run_log
-
-    with job_session(f"eventlake-validate-{layer}") as (spark, settings):
-        report = validate_from_run_log(spark, settings, layer, run_id=args.run_id, as_of=args.as_of)
-        print(report.summary())
-        report.raise_for_critical()
-    return 0
