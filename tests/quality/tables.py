@@ -118,6 +118,35 @@ GOLD_SCHEMAS = {
     ),
     "event_metrics_daily": "event_date DATE, event_name STRING, events LONG, distinct_users LONG, distinct_sessions LONG",
     "event_metrics_weekly": "week_start DATE, event_name STRING, events LONG, distinct_users LONG, distinct_sessions LONG",
+    "channel_performance": (
+        "event_hour TIMESTAMP, channel_id STRING, market STRING, viewers LONG, tune_ins LONG, tune_aways LONG, "
+        "avg_view_duration_ms DOUBLE, tune_time_p95_ms DOUBLE"
+    ),
+    "recommendation_performance": (
+        "event_date DATE, rail_type STRING, algorithm_variant STRING, impressions LONG, "
+        "personalized_impressions LONG, clicks LONG, ctr DOUBLE, resulting_plays LONG, resulting_play_rate DOUBLE"
+    ),
+    "recording_activity": (
+        "event_date DATE, market STRING, recording_type STRING, scheduled LONG, ai_suggested_scheduled LONG, "
+        "cancelled LONG, completed LONG, played LONG, deleted LONG, distinct_users LONG, "
+        "avg_quota_utilization_percent DOUBLE, max_quota_utilization_percent DOUBLE"
+    ),
+    "monetization_funnel": (
+        "event_date DATE, market STRING, paywall_type STRING, paywall_views LONG, actions LONG, dismissals LONG, "
+        "conversions LONG, conversion_rate DOUBLE, revenue DOUBLE, revenue_currency STRING"
+    ),
+    "metric_rollups_daily": (
+        "event_date DATE, event_name STRING, metric STRING, events LONG, distinct_users LONG, min_value DOUBLE, "
+        "max_value DOUBLE, avg_value DOUBLE, stddev_value DOUBLE"
+    ),
+    "metric_rollups_weekly": (
+        "week_start DATE, event_name STRING, metric STRING, events LONG, distinct_users LONG, min_value DOUBLE, "
+        "max_value DOUBLE, avg_value DOUBLE, stddev_value DOUBLE"
+    ),
+    "top_tracks_daily": (
+        "event_date DATE, track_rank LONG, track_id STRING, total_plays LONG, total_seconds_played DOUBLE, "
+        "unique_listeners LONG"
+    ),
 }
 
 TRACK = "01HXK5V3Q8Z9R2M4N6P7T0W1YA"
@@ -141,6 +170,15 @@ def clean_gold_rows(*, users: int, newest_day_events: int = 100) -> dict[str, li
             (DAY, "playback.started", newest_day_events, 10, 10),
         ],
         "event_metrics_weekly": [(date(2024, 3, 4), "playback.started", 200, 10, 20)],
+        "channel_performance": [(hour, "ch-1", "US", 1, 2, 1, 60000.0, 800.0)],
+        "recommendation_performance": [(DAY, "editorial", "v1", 4, 2, 1, 0.25, 1, 1.0)],
+        "recording_activity": [(DAY, "US", "single", 2, 1, 0, 1, 1, 0, 1, 40.0, 55.0)],
+        "monetization_funnel": [(DAY, "US", "subscribe", 2, 1, 0, 1, 0.5, 9.99, "EUR")],
+        "metric_rollups_daily": [(DAY, "playback.started", "start_time_ms", 3, 2, 500.0, 1500.0, 900.0, 400.0)],
+        "metric_rollups_weekly": [
+            (date(2024, 3, 11), "playback.started", "start_time_ms", 3, 2, 500.0, 1500.0, 900.0, 400.0),
+        ],
+        "top_tracks_daily": [(DAY, 1, TRACK, 1, 180.0, 1)],
     }
 
 

@@ -25,7 +25,7 @@ from judge_inputs import VALID, json_values, near_events, raw_lines, timed_event
 pytestmark = pytest.mark.unit
 TAXONOMY = load_taxonomy()
 SCHEMA = judged_arrow_schema()
-NAMES = [name for name, _ in JUDGED_FIELDS]
+NAMES = [f.name for f in JUDGED_FIELDS]
 SPARK_MIN = datetime(1, 1, 1, tzinfo=timezone.utc)
 SPARK_MAX = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
 FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
