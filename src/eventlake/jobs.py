@@ -6,13 +6,17 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from eventlake.config import Settings, report_unknown_variables
 from eventlake.errors import UserError
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
 
 @contextmanager
-def job_session(app_name: str, *, catalog: bool = False) -> Iterator[tuple[object, Settings]]:
+def job_session(app_name: str, *, catalog: bool = False) -> Iterator[tuple[SparkSession, Settings]]:
     """Yield (spark, settings) while holding the lake's writer lease (every job writes: its
     tables, quality results, the catalog); a UserError — including `LeaseHeld`, exit 75
     when another writer kept the lake past EVENTLAKE_LEASE_WAIT_SECONDS — becomes one line
