@@ -32,6 +32,7 @@ TEST_WORKERS ?= 2
 
 test: setup
 	$(BIN)/ruff check --quiet .
+	$(BIN)/mypy
 	export "$$(bash .ci/s3-server.sh)" && \
 	  $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30
 

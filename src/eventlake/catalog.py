@@ -8,10 +8,14 @@ against them.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from eventlake.config import Settings
 from eventlake.errors import UserError
 from eventlake.lake import Lake, Table
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 
 def lake_tables(settings: Settings) -> list[Table]:
@@ -26,7 +30,7 @@ def lake_tables(settings: Settings) -> list[Table]:
     return tables
 
 
-def register_table(spark, table: Table) -> bool:
+def register_table(spark: SparkSession, table: Table) -> bool:
     """Register one existing Delta table (external, by location); False when there is none.
 
     A table already registered at its path costs one catalog lookup: neither its Delta log
@@ -46,12 +50,13 @@ def register_table(spark, table: Table) -> bool:
     return True
 
 
-def _registered_location(spark, table: Table) -> str | None:
+def _registered_location(spark: SparkSession, table: Table) -> str | None:
     """Where the catalog says `table` lives (None when it is not registered), read from the
     session catalog's metadata: no Delta snapshot is loaded, unlike DESCRIBE DETAIL."""
     if not spark.catalog.tableExists(table.name):
         return None
     jvm = spark._jvm
+    assert jvm is not None  # set while the session's SparkContext runs
     name = table.name.split(".", 1)[1]
     identifier = jvm.org.apache.spark.sql.catalyst.TableIdentifier(
         name, jvm.scala.Option.apply(table.database)
@@ -69,7 +74,7 @@ def _same_path(location: str, path: str) -> bool:
     return plain(location) == plain(path)
 
 
-def register_tables(spark, settings: Settings) -> list[str]:
+def register_tables(spark: SparkSession, settings: Settings) -> list[str]:
     """Register every existing Delta table of the lake; returns the names registered."""
     return [table.name for table in lake_tables(settings) if register_table(spark, table)]
 

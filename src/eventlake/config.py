@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from eventlake.errors import UserError
 
@@ -115,7 +115,8 @@ class Settings:
             return str(_state_home({}) / "catalog")
         return str(Path(self.lake_root) / "_catalog")
 
-    def with_overrides(self, **changes: object) -> Settings:
+    # Any: each field has its own type; dataclasses.replace rejects an unknown name at run time.
+    def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
     @classmethod

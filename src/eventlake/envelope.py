@@ -346,7 +346,11 @@ def _judge(raw: str | bytes | None, taxonomy: Taxonomy) -> dict[str, Any]:
         event_id, event_name = readable_identity(event)
         return {"reason": rejection.reason, "detail": rejection.detail,
                 "event_id": event_id, "event_name": event_name}
-    row = normalise(event, taxonomy.get(event["event_name"]).consent)
+    # check_event passed: a JSON object whose event_name the taxonomy holds.
+    assert isinstance(event, dict)
+    spec = taxonomy.get(event["event_name"])
+    assert spec is not None
+    row = normalise(event, spec.consent)
     row["reason"] = row["detail"] = None
     return row
 

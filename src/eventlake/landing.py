@@ -16,10 +16,13 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from eventlake.config import Settings
 from eventlake.lake import LANDING_EVENTS
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 LANDING_SUFFIXES = (".jsonl.gz", ".jsonl")
 _LANDING_DATE = re.compile(r"/event_date=(\d{4}-\d{2}-\d{2})/")
@@ -88,7 +91,7 @@ class LocalSink:
 class S3Sink:
     """An S3 bucket/prefix through boto3. A PUT is atomic; large bodies go multipart."""
 
-    def __init__(self, settings: Settings, *, attempts: int = 5, client=None):
+    def __init__(self, settings: Settings, *, attempts: int = 5, client: S3Client | None = None):
         bucket_and_prefix = settings.lake_root.split("://", 1)[1]
         self.bucket, _, self.prefix = bucket_and_prefix.partition("/")
         self.attempts = attempts
@@ -120,7 +123,7 @@ class S3Sink:
         return f"s3://{self.bucket}/{self.prefix}"
 
 
-def s3_client(settings: Settings):
+def s3_client(settings: Settings) -> S3Client:
     import boto3
     from botocore.config import Config
 

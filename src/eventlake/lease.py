@@ -38,10 +38,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from eventlake.config import Settings
 from eventlake.errors import UserError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +129,7 @@ class LocalStore:
 class S3Store:
     """Objects under the lake's bucket/prefix through boto3 (S3, MinIO, moto)."""
 
-    def __init__(self, settings: Settings, client=None):
+    def __init__(self, settings: Settings, client: S3Client | None = None):
         from eventlake.landing import s3_client
 
         bucket_and_prefix = settings.lake_root.split("://", 1)[1]

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from eventlake.config import Settings
@@ -33,6 +34,9 @@ from eventlake.lake import (
     gold_consumer,
 )
 from eventlake.landing import LANDING_SUFFIXES, landing_date
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +152,7 @@ def _ledgered(settings: Settings, ledger_path: str, uris: list[str]) -> set[str]
 # --- versions and watermarks -------------------------------------------------------------
 
 
-def _delta_table(settings: Settings, path: str):
+def _delta_table(settings: Settings, path: str) -> DeltaTable | None:
     from deltalake import DeltaTable
     from deltalake.exceptions import TableNotFoundError
 

@@ -17,14 +17,17 @@ from __future__ import annotations
 import argparse
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventlake.clock import parse_day, parse_instant
 from eventlake.config import Settings
 from eventlake.errors import UserError
+
+if TYPE_CHECKING:  # pyspark is imported when a run starts Spark, not with this module
+    from pyspark.sql import DataFrame, SparkSession
 
 log = logging.getLogger(__name__)
 LAYERS = ("bronze", "silver", "gold")
@@ -38,7 +41,7 @@ class LayerResult:
 
 
 def run_layer(
-    spark,
+    spark: SparkSession,
     settings: Settings,
     layer: str,
     *,
@@ -69,7 +72,7 @@ def run_layer(
     warnings: list[str] = []
     audited = False
 
-    def gate(checked: dict[str, Any] | None, staged=None) -> None:
+    def gate(checked: dict[str, Any] | None, staged: Mapping[str, DataFrame] | None = None) -> None:
         nonlocal audited
         from eventlake.quality import validate_layer
 
@@ -110,14 +113,16 @@ def run_layer(
 
 def _as_dict(value: Any) -> dict[str, Any]:
     if hasattr(value, "as_dict"):
-        return value.as_dict()
+        summary: dict[str, Any] = value.as_dict()  # the runs' as_dict (eventlake.runs, GoldRun)
+        return summary
     from dataclasses import asdict, is_dataclass
 
-    return asdict(value) if is_dataclass(value) else dict(value)
+    # Instances only: asdict() refuses a dataclass's class (and so does dict()).
+    return asdict(value) if is_dataclass(value) and not isinstance(value, type) else dict(value)
 
 
 def run_pipeline(
-    spark,
+    spark: SparkSession,
     settings: Settings,
     *,
     run_id: str,
@@ -134,7 +139,7 @@ def run_pipeline(
                            as_of=as_of, recompute=recompute, on_layer=on_layer)
 
 
-def _run_layers(spark, settings: Settings, *, run_id: str, layers: tuple[str, ...],
+def _run_layers(spark: SparkSession, settings: Settings, *, run_id: str, layers: tuple[str, ...],
                 quality: bool, as_of: datetime | None, recompute: tuple[date, date] | None,
                 on_layer: Callable[[LayerResult], None] | None) -> list[LayerResult]:
     results: list[LayerResult] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -14,7 +15,7 @@ class BronzeRun:
     bronze_version: int | None  # bronze table version after the run
     new_files: tuple[str, ...] = field(default=(), repr=False)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("new_files")
         return data
@@ -64,7 +65,7 @@ class SilverRun:
     def quarantine_share(self) -> float:
         return self.quarantined / self.lines_read if self.lines_read else 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {
             "reconciles": self.reconciles,
             "rows_written_as_found": self.rows_written_as_found,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from eventlake.config import OTHER_VARIABLES, VARIABLES, Settings, describe_settings, unknown_variables
+from eventlake.config import OTHER_VARIABLES, VARIABLES, Settings, Variable, describe_settings, unknown_variables
 from eventlake.errors import UserError
 
 
@@ -82,7 +82,7 @@ def render_markdown() -> str:
     return "\n".join(lines)
 
 
-def _accepts(variable) -> str:
+def _accepts(variable: Variable) -> str:
     kind = {"text": "text", "special": "text", "words": "list (comma or space separated)",
             "flag": "true / false", "number": "number", "whole": "whole number"}[variable.kind]
     bounds = []

@@ -212,7 +212,7 @@ def build_spark_session(
     *,
     catalog: bool = False,
     extra_conf: dict[str, str] | None = None,
-):
+) -> SparkSession:
     """Build (or reuse) the session: Delta, UTC, the jars resolved at setup.
 
     Under spark-submit the JVM already exists and its jars come from the command line or
@@ -274,6 +274,7 @@ def pin_utc(spark: "SparkSession") -> None:
     (PySpark passes `SparkContext.environment` to every worker it starts).
     """
     jvm = spark.sparkContext._jvm
+    assert jvm is not None  # set while the session's SparkContext runs
     zone = jvm.java.util.TimeZone.getDefault().getID()
     if zone != "UTC":
         log.warning("the driver JVM runs in time zone %s: pinned to UTC (set -Duser.timezone=UTC)", zone)

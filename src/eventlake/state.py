@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -45,7 +46,9 @@ def current_version(spark: SparkSession, path: str) -> int | None:
 
     if not DeltaTable.isDeltaTable(spark, path):
         return None
-    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()[0])
+    newest = DeltaTable.forPath(spark, path).history(1).select("version").first()
+    assert newest is not None  # a Delta table has at least one commit
+    return int(newest[0])
 
 
 # One small JSON object per consumer: `_state/consumers/<consumer>.json`. Parallel jobs
@@ -62,8 +65,9 @@ class _ConsumerStore:
         self.spark, self.root = spark, lake.path(CONSUMER_STATE)
         self.local = None if "://" in lake.root else LocalStore(lake.root)
 
-    def _hadoop(self, path: str):
+    def _hadoop(self, path: str) -> tuple[Any, Any]:  # py4j proxies: untyped
         jvm = self.spark._jvm
+        assert jvm is not None  # set while the session's SparkContext runs
         hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
         return hadoop_path.getFileSystem(self.spark._jsc.hadoopConfiguration()), hadoop_path
 
@@ -82,8 +86,10 @@ class _ConsumerStore:
         if not fs.exists(path):
             return None
         stream = fs.open(path)
+        jvm = self.spark._jvm
+        assert jvm is not None  # set while the session's SparkContext runs
         try:
-            return bytes(self.spark._jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
+            return bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
         finally:
             stream.close()
 
@@ -182,7 +188,7 @@ def read_changes(
     return changes
 
 
-def record_run(spark: SparkSession, lake: Lake, job: str, run_id: str, summary: dict) -> None:
+def record_run(spark: SparkSession, lake: Lake, job: str, run_id: str, summary: dict[str, Any]) -> None:
     """Append the run's reconciled counts to the run log (read by operators and the quality gate)."""
     (
         spark.createDataFrame(

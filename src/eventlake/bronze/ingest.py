@@ -64,6 +64,7 @@ def list_landing_files(spark: SparkSession, landing_root: str) -> dict[str, Land
     Temporary files of writers in progress (hidden names) are never listed.
     """
     jvm = spark.sparkContext._jvm
+    assert jvm is not None  # set while the session's SparkContext runs
     hadoop_conf = spark.sparkContext._jsc.hadoopConfiguration()
     root = jvm.org.apache.hadoop.fs.Path(landing_root)
     fs = root.getFileSystem(hadoop_conf)
@@ -166,7 +167,9 @@ def recover_ledger(spark: SparkSession, lake: Lake, recorded_at: datetime) -> in
     ledger = lake.ingested_files.path
     recovered: dict[str, LandingFile | None] = {}
     if delta_table_exists(spark, ledger):
-        seen = spark.read.format("delta").load(ledger).agg(F.max("bronze_version")).first()[0]
+        seen_row = spark.read.format("delta").load(ledger).agg(F.max("bronze_version")).first()
+        assert seen_row is not None  # an aggregate without grouping is one row
+        seen = seen_row[0]
         newer = newest - (-1 if seen is None else int(seen))
         history = DeltaTable.forPath(spark, bronze).history(newer) if newer > 0 else None
     else:
@@ -285,5 +288,6 @@ def _last_commit(spark: SparkSession, path: str) -> tuple[int, int]:
     from delta.tables import DeltaTable
 
     last = DeltaTable.forPath(spark, path).history(1).select("version", "operationMetrics").first()
+    assert last is not None  # a Delta table has at least one commit
     return int(last[0]), int((last[1] or {}).get("numOutputRows", 0))
 

@@ -14,9 +14,9 @@ import logging
 import socket
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -34,7 +34,7 @@ from .ids import ulid, uuid7_maker
 from .metrics import CollectorMetrics
 from .openapi import openapi_document
 from .ratelimit import SlidingWindowLimiter
-from .spool import Spool, SpoolFull, SpoolUnavailable
+from .spool import Segment, Spool, SpoolFull, SpoolUnavailable
 
 log = logging.getLogger("eventlake.collector")
 
@@ -47,6 +47,13 @@ PROBLEM_BASE = "https://eventlake.dev/problems/"
 SPOOL_RETRY_AFTER = "5"
 
 Clock = Callable[[], datetime]
+# ASGI's shapes: plain dicts (the spec's scope and messages) and the two channels.
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
+Response = tuple[int, Headers, bytes]  # status, headers, body
 
 
 def utc_now() -> datetime:
@@ -56,7 +63,10 @@ def utc_now() -> datetime:
 class Problem(Exception):
     """A whole-request failure, answered as RFC 7807 application/problem+json."""
 
-    def __init__(self, status: int, slug: str, title: str, detail: str, *, headers=(), **extensions: Any):
+    def __init__(
+        self, status: int, slug: str, title: str, detail: str, *, headers: Iterable[tuple[bytes, bytes]] = (),
+        **extensions: Any,
+    ):
         super().__init__(detail)
         self.status, self.slug, self.title, self.detail = status, slug, title, detail
         self.headers = list(headers)
@@ -85,12 +95,12 @@ class Request:
         (b"content-type", b"content-encoding", b"content-length", b"authorization", b"x-api-key", b"user-agent", b"x-forwarded-for")
     )
 
-    def __init__(self, scope: dict, receive: Callable):
+    def __init__(self, scope: Scope, receive: Receive):
         self.scope = scope
         self.receive = receive
         self.path: str = scope["path"]
         wanted = self._WANTED
-        self.headers = {name: value for name, value in scope["headers"] if name in wanted}
+        self.headers: dict[bytes, bytes] = {name: value for name, value in scope["headers"] if name in wanted}
         # Set by _read_json: the body may hold a number that is not exact as a double.
         self.numbers_unchecked = False
 
@@ -99,7 +109,7 @@ class Request:
         return value.decode("latin-1") if value is not None else None
 
 
-def _json(status: int, document: Any, headers=()) -> tuple[int, list, bytes]:
+def _json(status: int, document: Any, headers: Iterable[tuple[bytes, bytes]] = ()) -> Response:
     return status, [(b"content-type", b"application/json"), *headers], json_bytes(document)
 
 
@@ -151,7 +161,7 @@ class CollectorApp:
         self.spool: Spool | None = None
         self.flusher: Flusher | None = None
         self.unlanded_segments = 0  # after shutdown: segments left for the next start
-        self._routes: dict[str, tuple[str, Callable]] = {
+        self._routes: dict[str, tuple[str, Callable[[Request], Awaitable[Response]]]] = {
             "/v1/events": ("POST", self._events),
             "/telemetry/playback": ("POST", self._playback),
             "/telemetry/playback/batch": ("POST", self._playback_batch),
@@ -164,17 +174,17 @@ class CollectorApp:
 
     # --- ASGI -------------------------------------------------------------------------
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
             await self._http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
-    async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
         route = self._routes.get(path)
-        headers: list = []
+        headers: Headers = []
         try:
             if route is None:
                 raise Problem(404, "not-found", "Not found", f"no resource at {path}")
@@ -190,15 +200,15 @@ class CollectorApp:
             return
         except Exception:
             log.exception("unexpected error while serving a request", extra={"path": path})
-            problem = Problem(500, "internal-error", "Internal error", "the collector failed to handle this request")
-            status, body = 500, problem.body(path)
+            internal = Problem(500, "internal-error", "Internal error", "the collector failed to handle this request")
+            status, body = 500, internal.body(path)
             headers = [(b"content-type", b"application/problem+json")]
         self.metrics.child(self.metrics.requests, path if route else "other", str(status)).inc()
         await send({"type": "http.response.start", "status": status,
                     "headers": [*headers, (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
-    async def _lifespan(self, receive: Callable, send: Callable) -> None:
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
@@ -216,12 +226,17 @@ class CollectorApp:
 
     async def startup(self) -> None:
         s = self.settings
+
+        def on_sealed(segment: Segment) -> None:
+            assert self.flusher is not None  # built below, before the spool starts sealing segments
+            self.flusher.submit(segment)
+
         self.spool = Spool(
             s.spool_dir,
             max_bytes=s.spool_max_bytes,
             segment_bytes=s.flush_bytes,
             segment_seconds=s.flush_seconds,
-            on_sealed=lambda segment: self.flusher.submit(segment),
+            on_sealed=on_sealed,
         )
         self.spool.on_commit = self.metrics.on_commit
         self.flusher = Flusher(self.sink, self.spool, self.collector_id, on_landed=self.metrics.on_landed)
@@ -297,7 +312,7 @@ class CollectorApp:
 
     def _client_ip(self, request: Request) -> str | None:
         client = request.scope.get("client")
-        peer = client[0] if client else None
+        peer: str | None = client[0] if client else None
         forwarded = request.headers.get(b"x-forwarded-for")
         if peer and forwarded and self._trusted and self._is_trusted(peer):
             # Walk from the nearest hop; the first address we do not trust is the client.
@@ -312,7 +327,7 @@ class CollectorApp:
         ip = self._client_ip(request)
         if not ip:
             return None
-        truncated = self._truncated_ips.get(ip, False)
+        truncated: str | None | Literal[False] = self._truncated_ips.get(ip, False)
         if truncated is False:
             if len(self._truncated_ips) >= 50_000:
                 self._truncated_ips.clear()
@@ -352,7 +367,10 @@ class CollectorApp:
                               f"at most {limit} requests a minute per {kind}; retry in {int(retry_after)} s",
                               headers=[(b"retry-after", str(int(retry_after)).encode())])
 
-    def _admit(self, events: list, principal: Principal, request: Request, now: datetime, counts: Counter):
+    def _admit(
+        self, events: list[Any], principal: Principal, request: Request, now: datetime,
+        counts: Counter[tuple[str, str]],
+    ) -> tuple[list[bytes], list[dict[str, Any]], int, list[float]]:
         """Judge, filter by consent and enrich each event. Returns (spool lines, errors, dropped)."""
         stamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         unix_ms = int(now.timestamp() * 1000)
@@ -369,7 +387,7 @@ class CollectorApp:
         taxonomy, dumps = self.taxonomy, orjson.dumps
         new_event_id = uuid7_maker(unix_ms)
         lines: list[bytes] = []
-        errors: list[dict] = []
+        errors: list[dict[str, Any]] = []
         ages: list[float] = []
         dropped = 0
         numbers_unchecked = request.numbers_unchecked
@@ -387,7 +405,9 @@ class CollectorApp:
                 counts[(name if isinstance(name, str) and name in taxonomy else "unknown", "rejected")] += 1
                 continue
             name = event["event_name"]
-            if not consent_keeps(event, taxonomy.get(name).consent):
+            spec = taxonomy.get(name)
+            assert spec is not None  # check_event passed: the taxonomy holds the name
+            if not consent_keeps(event, spec.consent):
                 dropped += 1
                 counts[(name, "dropped_consent")] += 1
                 continue
@@ -412,6 +432,7 @@ class CollectorApp:
         if not lines:
             return
         hour = now.replace(minute=0, second=0, microsecond=0)
+        assert self.spool is not None  # startup() ran: requests come after the lifespan start
         try:
             await self.spool.append(hour, b"\n".join(lines) + b"\n")
         except SpoolFull as error:
@@ -423,7 +444,7 @@ class CollectorApp:
             raise Problem(503, "spool-unavailable", "Service unavailable", f"events cannot be made durable now: {error}",
                           headers=[(b"retry-after", SPOOL_RETRY_AFTER.encode())]) from None
 
-    def _record(self, counts: Counter, batch_size: int, ages: list[float]) -> None:
+    def _record(self, counts: Counter[tuple[str, str]], batch_size: int, ages: list[float]) -> None:
         m = self.metrics
         for (event_type, status), n in counts.items():
             m.child(m.ingested, event_type, status).inc(n)
@@ -432,7 +453,7 @@ class CollectorApp:
 
     # --- endpoints --------------------------------------------------------------------
 
-    async def _events(self, request: Request):
+    async def _events(self, request: Request) -> Response:
         principal = self._authenticate(request)
         body = await self._read_json(request)
         events = body.get("events") if isinstance(body, dict) else None
@@ -444,7 +465,7 @@ class CollectorApp:
         device = next((e.get("device_id") for e in events if isinstance(e, dict) and e.get("device_id")), None)
         self._rate_limit(principal, device, "/v1/events", request)
         now = self.clock()
-        counts: Counter = Counter()
+        counts: Counter[tuple[str, str]] = Counter()
         lines, errors, dropped, ages = self._admit(events, principal, request, now, counts)
         await self._commit(now, lines)
         self._record(counts, len(events), ages)
@@ -452,14 +473,14 @@ class CollectorApp:
         return _json(202, {"accepted": len(lines) + dropped, "rejected": len(errors), "dropped": dropped,
                            "errors": errors})
 
-    async def _playback(self, request: Request):
+    async def _playback(self, request: Request) -> Response:
         principal = self._authenticate(request)
         body = await self._read_json(request)
         self._rate_limit(principal, body.get("deviceId") if isinstance(body, dict) else None,
                          "/telemetry/playback", request)
         now = self.clock()
         correlation_id = ulid(int(now.timestamp() * 1000))
-        counts: Counter = Counter()
+        counts: Counter[tuple[str, str]] = Counter()
         rejection = telemetry.check_playback(body, now, max_age=telemetry.MAX_AGE_SINGLE)
         if rejection is not None:
             counts[(_playback_label(body), "rejected")] += 1
@@ -476,7 +497,7 @@ class CollectorApp:
         self._record(counts, 1, ages)
         return _json(202, {"accepted": True, "correlationId": correlation_id})
 
-    async def _playback_batch(self, request: Request):
+    async def _playback_batch(self, request: Request) -> Response:
         principal = self._authenticate(request)
         body = await self._read_json(request)
         items = body.get("events") if isinstance(body, dict) else None
@@ -489,8 +510,10 @@ class CollectorApp:
         self._rate_limit(principal, device, "/telemetry/playback/batch", request)
         now = self.clock()
         correlation_id = ulid(int(now.timestamp() * 1000))
-        counts: Counter = Counter()
-        envelopes, positions, errors = [], [], []
+        counts: Counter[tuple[str, str]] = Counter()
+        envelopes: list[dict[str, Any]] = []
+        positions: list[int] = []
+        errors: list[dict[str, Any]] = []
         for index, item in enumerate(items):
             rejection = telemetry.check_playback(item, now, max_age=telemetry.MAX_AGE_BATCH)
             if rejection is not None:
@@ -511,7 +534,7 @@ class CollectorApp:
         return _json(202, {"accepted": len(lines) + dropped, "rejected": len(errors), "correlationId": correlation_id,
                            "errors": errors})
 
-    async def _healthz(self, request: Request):
+    async def _healthz(self, request: Request) -> Response:
         return _json(200, {"status": "ok"})
 
     def readiness(self) -> dict[str, bool]:
@@ -522,19 +545,19 @@ class CollectorApp:
             "sink_reachable": bool(flusher and flusher.sink_ok),
         }
 
-    async def _readyz(self, request: Request):
+    async def _readyz(self, request: Request) -> Response:
         checks = self.readiness()
         if all(checks.values()):
             return _json(200, {"status": "ready", "checks": checks})
         failing = ", ".join(name for name, ok in checks.items() if not ok)
         raise Problem(503, "not-ready", "Not ready", f"failing checks: {failing}", checks=checks)
 
-    async def _metrics(self, request: Request):
+    async def _metrics(self, request: Request) -> Response:
         spool = self.spool
         body = self.metrics.render(spool.bytes_on_disk if spool else 0, spool.segments_on_disk if spool else 0)
         return 200, [(b"content-type", self.metrics.content_type.encode())], body
 
-    async def _openapi(self, request: Request):
+    async def _openapi(self, request: Request) -> Response:
         return 200, [(b"content-type", b"application/json")], self._openapi_body
 
 
@@ -558,7 +581,7 @@ def _too_large(detail: str) -> Problem:
     return Problem(413, "payload-too-large", "Payload too large", detail)
 
 
-async def _read_body(receive: Callable, limit: int) -> bytes:
+async def _read_body(receive: Receive, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:

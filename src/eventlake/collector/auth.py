@@ -15,10 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jwt
 
 from eventlake.config import ConfigError, Settings
+
+if TYPE_CHECKING:  # cryptography is imported only when a public key is configured
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 LEEWAY_SECONDS = 30  # tolerated clock difference between the token issuer and us
 MAX_SUBJECT_LENGTH = 64
@@ -41,7 +46,7 @@ class Principal:
 ANONYMOUS = Principal("anonymous")
 
 
-def _load_public_key(text: str):
+def _load_public_key(text: str) -> tuple[str, RSAPublicKey | EllipticCurvePublicKey]:
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
@@ -63,7 +68,7 @@ def _load_public_key(text: str):
 class Authenticator:
     def __init__(self, settings: Settings, clock: Callable[[], datetime]):
         self._clock = clock
-        self._keys: dict[str, object] = {}
+        self._keys: dict[str, str | RSAPublicKey | EllipticCurvePublicKey] = {}
         if settings.jwt_secret:
             self._keys["HS256"] = settings.jwt_secret
         if settings.jwt_public_key:
@@ -133,6 +138,7 @@ class Authenticator:
         key = self._keys.get(algorithm) if isinstance(algorithm, str) else None
         if key is None:
             raise AuthError(f"token algorithm {str(algorithm)[:16]!r} is not accepted")
+        assert isinstance(algorithm, str)  # a key was found under it
         try:
             claims = jwt.decode(
                 token,
@@ -167,6 +173,7 @@ class Authenticator:
         subject = claims.get("sub")
         if subject is not None and (not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT_LENGTH):
             raise AuthError(f"token 'sub' must be a string of 1 to {MAX_SUBJECT_LENGTH} characters")
+        assert exp is not None  # the loop above refused a missing exp
         return float(exp), (float(nbf) if nbf is not None else None), subject
 
 

@@ -8,10 +8,15 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import Generator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eventlake.config import Settings
 from eventlake.errors import UserError
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger("eventlake.collector")
 
@@ -52,14 +57,14 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if app.unlanded_segments else 0
 
 
-def _clean_exit_server(config):
+def _clean_exit_server(config: uvicorn.Config) -> uvicorn.Server:
     """uvicorn's server, except that SIGTERM/SIGINT end it with a clean exit (uvicorn itself
     re-raises the signal after its graceful shutdown, which would make the exit status 143)."""
     import uvicorn
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
-        def capture_signals(self):
+        def capture_signals(self) -> Generator[None, None, None]:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self._stop, sig)

@@ -29,14 +29,18 @@ import contextlib
 import logging
 import resource
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from eventlake.config import Settings
 
 from .app import Problem
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger("eventlake.collector")
 
@@ -101,8 +105,8 @@ def guarded_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
 
 class _Guarded(HttpToolsProtocol):
     limits: HttpLimits
-    live: set  # open connections of this server (uvicorn's own set shrinks only later)
-    waiting: OrderedDict  # connections not inside a request, oldest first: the evictable ones
+    live: set[_Guarded]  # open connections of this server (uvicorn's own set shrinks only later)
+    waiting: OrderedDict[_Guarded, None]  # connections not inside a request, oldest first: the evictable ones
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,7 +117,7 @@ class _Guarded(HttpToolsProtocol):
         self._deadline: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self._deadline_at = 0.0
-        self._on_deadline = None
+        self._on_deadline: Callable[[], None] | None = None
         self._reading_head = True
         self._head_bytes = 0  # bytes received while the head was incomplete (bounds CPU)
         self._refusal: tuple[int, str, str, str] | None = None
@@ -161,7 +165,7 @@ class _Guarded(HttpToolsProtocol):
     # than the rest of the edge. The timer fires at the earliest deadline ever set and, if
     # the deadline has moved later meanwhile, sleeps again until then.
 
-    def _arm(self, seconds: float, callback) -> None:
+    def _arm(self, seconds: float, callback: Callable[[], None]) -> None:
         self._deadline_at = self.loop.time() + seconds
         self._on_deadline = callback
         if self._deadline is None or self._deadline_at < self._timer_at:
@@ -297,7 +301,9 @@ class _Guarded(HttpToolsProtocol):
         self._deadline = self.loop.call_later(LINGER_SECONDS, self._close, "refused")
 
 
-def server_config(app: Any, settings: Settings, *, host: str, port: int, loop: str = "uvloop", **options: Any):
+def server_config(
+    app: Any, settings: Settings, *, host: str, port: int, loop: str = "uvloop", **options: Any
+) -> uvicorn.Config:
     """The uvicorn configuration the collector runs with (the CLI and the tests alike)."""
     import uvicorn
 
@@ -308,7 +314,8 @@ def server_config(app: Any, settings: Settings, *, host: str, port: int, loop: s
         port=port,
         loop=loop,
         http=guarded_protocol(limits),
-        timeout_keep_alive=limits.idle_seconds,
+        # uvicorn annotates an int but only hands the value to loop.call_later, which takes seconds as a float.
+        timeout_keep_alive=limits.idle_seconds,  # type: ignore[arg-type]
         lifespan="on",
         access_log=False,  # an access log would carry full client addresses
         proxy_headers=False,  # X-Forwarded-For is judged by the app, against EVENTLAKE_TRUSTED_PROXIES

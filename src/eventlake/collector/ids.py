@@ -7,12 +7,13 @@ need to be unique, not secret, so the fast `random` generator is enough.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _getrandbits = random.getrandbits
 
 
-def uuid7_maker(unix_ms: int):
+def uuid7_maker(unix_ms: int) -> Callable[[], str]:
     """A fast uuid7() for many ids of the same millisecond (one request's events)."""
     t = f"{unix_ms & 0xFFFF_FFFF_FFFF:012x}"
     head = f"{t[:8]}-{t[8:]}-7"

@@ -7,10 +7,10 @@ are bounded: event types are taxonomy names or "unknown", never what a client ty
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import HistogramMetricFamily
+from prometheus_client.core import HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -32,7 +32,7 @@ class BulkHistogram:
             counts[bisect_left(buckets, value)] += 1
             self.total += value
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         family = HistogramMetricFamily(self.name, self.documentation)
         cumulative, running = [], 0
         for bound, count in zip((*map(str, self.buckets), "+Inf"), self.counts):
@@ -47,7 +47,7 @@ class CollectorMetrics:
 
     def __init__(self) -> None:
         self.registry = r = CollectorRegistry()
-        self._children: dict = {}
+        self._children: dict[tuple[Counter, tuple[str, ...]], Counter] = {}
         self.ingested = Counter(
             "telemetry_events_ingested_total",
             "Events received, by event type and status (accepted, rejected, dropped_consent).",
@@ -96,7 +96,7 @@ class CollectorMetrics:
             "eventlake_spool_refusals_total", "Requests answered 503 because the spool could not take them.", ["reason"], registry=r
         )
 
-    def child(self, metric, *labels: str):
+    def child(self, metric: Counter, *labels: str) -> Counter:
         """metric.labels(*labels), remembered: label lookup is the slow part of an increment."""
         key = (metric, labels)
         found = self._children.get(key)

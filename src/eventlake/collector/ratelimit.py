@@ -8,6 +8,7 @@ limiter is exact under test. State is in memory, per collector instance.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 WINDOW_SECONDS = 60.0
 SEGMENTS = 6
@@ -18,8 +19,9 @@ class SlidingWindowLimiter:
         self.window = window
         self.segments = segments
         self.segment_seconds = window / segments
-        # key -> [newest segment number, counts per segment (ring)]
-        self._state: dict[str, list] = {}
+        # key -> [newest segment number, counts per segment (ring)]: a mutable pair, updated
+        # in place on the hot path, so a list of mixed items rather than a typed record.
+        self._state: dict[str, list[Any]] = {}
         self._last_prune = 0
 
     def hit(self, key: str, limit: int, now: float) -> float | None:

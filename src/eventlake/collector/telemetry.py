@@ -116,6 +116,7 @@ def to_envelope(body: dict[str, Any], *, user_id: str | None, correlation_id: st
         if body.get(source) is not None:
             properties[target] = body[source]
     client_ts = parse_timestamp(body["clientTimestamp"])
+    assert client_ts is not None  # the request was checked: its clientTimestamp parses
     return {
         "event_name": f"track.{body['eventType'].lower()}",
         "client_timestamp": client_ts.isoformat(timespec="milliseconds").replace("+00:00", "Z"),

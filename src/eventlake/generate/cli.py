@@ -53,7 +53,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="POST to the collector at URL (e.g. http://127.0.0.1:8080) instead of writing files")
 
 
-def _number(args: argparse.Namespace, name: str, kind: type) -> int | float:
+def _number(args: argparse.Namespace, name: str, kind: type[int] | type[float]) -> int | float:
     raw = getattr(args, name.replace("-", "_"))
     try:
         return kind(raw)

@@ -7,8 +7,10 @@ of the same seed are the same people coming back, on the same devices.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import TypeVar
 
 from eventlake.privacy import EU_EEA_GB_MARKETS as CONSENT_OFF_BY_DEFAULT_MARKETS
 
@@ -115,7 +117,10 @@ class User:
     devices: tuple[Device, ...]
 
 
-def _weighted(table: dict) -> tuple[list, list[float]]:
+_Key = TypeVar("_Key")
+
+
+def _weighted(table: Mapping[_Key, tuple[float, *tuple[object, ...]]]) -> tuple[list[_Key], list[float]]:
     keys = list(table)
     return keys, list(accumulate(table[k][0] for k in keys))
 
@@ -146,7 +151,7 @@ def _consent(rng: random.Random, market: str | None) -> tuple[dict[str, bool] | 
     return None, False  # the client never sent the key
 
 
-def _device(rng: random.Random, platforms: tuple[list, list[float]]) -> Device:
+def _device(rng: random.Random, platforms: tuple[list[str | None], list[float]]) -> Device:
     platform = rng.choices(platforms[0], cum_weights=platforms[1])[0]
     _, device_types, os_versions, music_share = PLATFORMS[platform]
     os_version = rng.choice(os_versions) or None

@@ -200,15 +200,19 @@ def _fits(spec: PropertySpec) -> Callable[[Any], bool]:
     return lambda v: spec.violation(v) is None
 
 
+# Per property of an entry: name, required, does a value fit, a maker of a fitting value.
+_Plan = tuple[tuple[str, bool, Callable[[Any], bool], Callable[[random.Random], Any]], ...]
+
+
 class PropertyFactory:
     """Per registry entry: which properties to fill and how (compiled once per entry)."""
 
     def __init__(self, taxonomy: Taxonomy, catalog: Catalog):
         self.taxonomy = taxonomy
         self.catalog = catalog
-        self._plans: dict[str, tuple[tuple[str, bool, Callable[[Any], bool], Callable[[random.Random], Any]], ...]] = {}
+        self._plans: dict[str, _Plan] = {}
 
-    def _plan(self, spec: EventSpec):
+    def _plan(self, spec: EventSpec) -> _Plan:
         plan = self._plans.get(spec.name)
         if plan is None:
             plan = tuple((p.name, p.required, _fits(p), _value_maker(p, self.catalog)) for p in spec.properties)

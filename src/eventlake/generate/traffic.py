@@ -75,6 +75,8 @@ _SILVER, _CONSENT, _DUPLICATE = 0, 1, 2
 _QUARANTINE = {reason: 3 + i for i, reason in enumerate(QUARANTINE_REASONS)}
 # Where a line goes within its hour.
 _NORMAL, _OTHER_FILE, _LATE = 0, 1, 2
+# One generated line: (receipt ms, sequence, line, outcome, placement, fault kind or None).
+_Record = tuple[int, int, bytes, int, int, str | None]
 
 _HOUR_MS = 3_600_000
 # Relative traffic per UTC hour: Europe's and the Americas' evenings dominate.
@@ -303,8 +305,8 @@ class _Engine:
                   fault_share, sorted(weights.items()), late_share, plain_share)).encode()
         ).hexdigest()[:8]
         self.clock = _Clock()
-        self.buckets: dict[int, list[tuple]] = {}
-        self.late: list[tuple[int, list[tuple]]] = []
+        self.buckets: dict[int, list[_Record]] = {}
+        self.late: list[tuple[int, list[_Record]]] = []
         self.produced = 0
         self.seq = 0
         self.pending: Counter[str] = Counter()
@@ -320,7 +322,7 @@ class _Engine:
         late_files: list[str] = []
         late_lines = 0
 
-        def emit(key: str, records: list[tuple], is_late: bool) -> None:
+        def emit(key: str, records: list[_Record], is_late: bool) -> None:
             nonlocal late_lines
             if (phase == "main" and is_late) or (phase == "late" and not is_late):
                 return
@@ -366,14 +368,14 @@ class _Engine:
         plain = int.from_bytes(digest[:4], "big") / 2**32 < self.plain_share
         return landing_key(moment, stem + (".jsonl" if plain else ".jsonl.gz"))
 
-    def _flush(self, hour: int, emit: Callable[[str, list[tuple], bool], None]) -> None:
+    def _flush(self, hour: int, emit: Callable[[str, list[_Record], bool], None]) -> None:
         records = self.buckets.pop(hour, [])
         records.sort(key=lambda r: (r[0], r[1]))
         late = [r for r in records if r[4] == _LATE]
         main = [r for r in records if r[4] != _LATE]
         # Collectors flush on a timer: each file holds a slice of the hour.
         parts_count = 1 if len(main) < 40 else min(12, max(2, -(-len(main) // 4000)))
-        parts: list[list[tuple]] = [[] for _ in range(parts_count)]
+        parts: list[list[_Record]] = [[] for _ in range(parts_count)]
         hour_start = self.start_ms + hour * _HOUR_MS
         for record in main:
             part = (record[0] - hour_start) * parts_count // _HOUR_MS

@@ -20,11 +20,12 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import Any, Literal
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.utils import AnalysisException
+from pyspark.errors import AnalysisException
 
 from eventlake.catalog import register_table
 from eventlake.config import Settings
@@ -70,7 +71,7 @@ class GoldRun:
     def rows_written(self) -> int:
         return sum(t.rows_written for t in self.tables)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -181,7 +182,7 @@ class _Builder:
     def __init__(self, spark: SparkSession, lake: Lake, silver_path: str, version: int):
         self.spark, self.lake, self.silver_path, self.version = spark, lake, silver_path, version
         self._changed: dict[ChangeWindow, set[date] | None] = {}
-        self._bounds: tuple[date, date] | None | bool = False
+        self._bounds: tuple[date, date] | None | Literal[False] = False  # False: not read yet
         self._lock = threading.Lock()
         self.watermarks = read_watermarks(spark, lake, "gold.")
         self._shared: DataFrame | None = None  # the run's silver rows, cached (share_silver)
@@ -193,8 +194,9 @@ class _Builder:
         with self._lock:
             if self._bounds is False:
                 row = self.silver().agg(F.min("event_date"), F.max("event_date")).first()
+                assert row is not None  # an aggregate without grouping is one row
                 self._bounds = None if row[0] is None else (row[0], row[1])
-            return self._bounds  # type: ignore[return-value]
+            return self._bounds
 
     def changed_days(self, window: ChangeWindow) -> set[date] | None:
         with self._lock:
@@ -318,6 +320,7 @@ class _Builder:
         from delta.tables import DeltaTable
 
         last = DeltaTable.forPath(self.spark, gold_path).history(1).first()
+        assert last is not None  # the write above committed
         metrics = last["operationMetrics"] or {}
         return GoldTableRun(
             table=table.name,
@@ -339,6 +342,7 @@ def _windows_without_retention(
     from eventlake.maintenance.retention import RETENTION_COMMIT_TAG
 
     after, up_to = window.after_version, window.up_to_version
+    assert after is not None  # incremental_scope asks only about windows that start after a version
     newest = current_version(spark, silver_path) or up_to
     retention = {
         int(row["version"])

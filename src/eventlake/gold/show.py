@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from eventlake.clock import parse_day
 from eventlake.config import Settings
@@ -49,7 +50,7 @@ def gold_table(name: str) -> GoldTable:
 
 def read_rows(
     settings: Settings, table: GoldTable, *, day: date | None = None, limit: int = 50
-) -> tuple[list[dict], int]:
+) -> tuple[list[dict[str, Any]], int]:
     """Up to `limit` rows (newest period first, then by grain) and how many matched."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -70,7 +71,7 @@ def read_rows(
         field_type = dataset.schema.field(column).type
         if table.period == "hour":
             first = datetime(day.year, day.month, day.day)
-            bounds = (first, first + timedelta(days=1))
+            bounds: tuple[datetime, ...] = (first, first + timedelta(days=1))
             if getattr(field_type, "tz", None):
                 bounds = tuple(b.replace(tzinfo=timezone.utc) for b in bounds)
             start, end = (pa.scalar(b, type=field_type) for b in bounds)
@@ -84,7 +85,7 @@ def read_rows(
     return found.slice(0, limit).to_pylist(), found.num_rows
 
 
-def render(table: GoldTable, rows: list[dict]) -> str:
+def render(table: GoldTable, rows: list[dict[str, Any]]) -> str:
     names = table.column_names
     cells = [[_format(name, row.get(name)) for name in names] for row in rows]
     numeric = [

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -109,16 +110,21 @@ def _configure_erase_user(parser: argparse.ArgumentParser) -> None:
                         help="the erasure request's id, kept in _audit/erasures")
 
 
+def _user_to_erase() -> str:
+    """The raw id from the environment; a missing or oversized one stops before the JVM."""
+    from eventlake.maintenance.erasure import validate_user_id
+
+    return validate_user_id(os.environ.get(USER_ID_VARIABLE))
+
+
 def _erase_user(spark: Any, settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
-    import os
     from datetime import UTC, datetime
 
     from eventlake.maintenance.erasure import erase_user
 
     # The clock at the edge: when this erasure actually ran, for the audit record.
     result = erase_user(
-        spark, settings, os.environ.get(USER_ID_VARIABLE),
-        request_id=args.request_id, erased_at=datetime.now(UTC),
+        spark, settings, _user_to_erase(), request_id=args.request_id, erased_at=datetime.now(UTC),
     )
     return result.as_dict()
 
@@ -155,6 +161,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     from eventlake.spark import build_spark_session
 
     task = TASKS[args.task]
+    if args.task == "erase-user":
+        _user_to_erase()  # a mistake is one line before any lease or JVM
     with lake_lease(settings, task.app_name):  # before the JVM: a waiting task holds no Spark
         spark = build_spark_session(settings, task.app_name)
         result = task.action(spark, settings, args)

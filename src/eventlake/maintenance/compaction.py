@@ -44,6 +44,7 @@ def optimize_table(
     else:
         metrics_df = builder.executeCompaction()
     metrics = metrics_df.select("metrics.numFilesRemoved", "metrics.numFilesAdded").first()
+    assert metrics is not None  # OPTIMIZE answers with one row of metrics
     return CompactionResult(
         maintained.table.name,
         maintained.zorder_by,

@@ -29,6 +29,7 @@ import gzip
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import unquote
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -56,7 +57,7 @@ class ErasureResult:
     key_hash: str  # sha256 of the user's key: neither the raw id nor the key is kept
     rows_removed: dict[str, int]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         # Safe to print: no raw id and no key in here.
         return {"request_id": self.request_id, "key_hash": self.key_hash,
                 "rows_removed": dict(self.rows_removed)}
@@ -110,7 +111,9 @@ def erase_from_landing(spark: SparkSession, settings: Settings, raw_user_id: str
         uri = row["uri"]
         path = landed[uri].path if uri in landed else uri
         # ...the driver rewrites each one byte for byte, minus the user's lines.
-        data = spark.read.format("binaryFile").load(path).select("content").first()[0]
+        content = spark.read.format("binaryFile").load(path).select("content").first()
+        assert content is not None  # one file: one row (a missing path fails the read instead)
+        data = content[0]
         gz = path.endswith(".gz")
         body = gzip.decompress(data) if gz else bytes(data)
         lines = body.split(b"\n")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from datetime import date, timedelta
 
 from pyspark.sql import SparkSession
@@ -33,7 +34,7 @@ class RetentionResult:
     landing_partitions_removed: tuple[str, ...]
     rows_removed: dict[str, int]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(),
             "landing_partitions_removed": list(self.landing_partitions_removed),

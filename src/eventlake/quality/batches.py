@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from eventlake.clock import as_utc, from_spark
@@ -51,7 +51,7 @@ class BatchContext:
     run_summary: Mapping[str, Any] | None
     as_of: datetime | None
     table: str  # the suite's `table:` (e.g. gold.daily_kpis)
-    cache: dict[str, Any] = field(default_factory=dict)
+    cache: dict[str, DataFrame | Skip] = field(default_factory=dict)  # builders' shared results
     # Tables' content before it is committed (write-audit-publish), by name (gold.x).
     staged: dict[str, DataFrame] = field(default_factory=dict)
 
@@ -112,8 +112,10 @@ def bronze_run_rows(ctx: BatchContext) -> DataFrame | Skip:
             result = Skip(f"bronze version {version} holds no appended row", warn=True)
         else:
             ingested_at = from_spark(first[0][0])
+            bronze = ctx.delta(path)
+            assert bronze is not None  # its change data feed was just read
             result = (
-                ctx.delta(path)
+                bronze
                 .where(F.col("ingest_date") == F.lit(ingested_at.date()))
                 .where(F.col("ingested_at") == F.lit(ingested_at))
             )
@@ -121,7 +123,7 @@ def bronze_run_rows(ctx: BatchContext) -> DataFrame | Skip:
     return result
 
 
-def is_json_object(raw: str = "raw"):
+def is_json_object(raw: str = "raw") -> Column:
     """True when the line parses as a JSON object (json_object_keys is null otherwise)."""
     return F.json_object_keys(F.col(raw)).isNotNull()
 
@@ -138,6 +140,7 @@ def bronze_run_metrics(ctx: BatchContext) -> DataFrame | Skip:
             F.count(F.lit(1)).alias("found"),
             F.sum(F.when(is_json_object(), 0).otherwise(1)).alias("failures"),
         ).first()
+        assert counted is not None  # an aggregate without grouping is one row
         found, failures = int(counted["found"]), int(counted["failures"] or 0)
     return ctx.spark.createDataFrame(
         [(
@@ -283,7 +286,7 @@ def gold_table(ctx: BatchContext) -> DataFrame | Skip:
     return _gold_table(ctx)
 
 
-def _run_dates(ctx: BatchContext):
+def _run_dates(ctx: BatchContext) -> tuple[Column, Column] | None:
     summary = ctx.run_summary or {}
     if summary.get("min_event_date") and summary.get("max_event_date"):
         return (
@@ -324,7 +327,9 @@ def volume(ctx: BatchContext) -> DataFrame | Skip:
         if silver is None:
             return Skip("neither gold.event_metrics_daily nor silver.events exists", warn=True)
         per_day = silver.groupBy("event_date").agg(F.count(F.lit(1)).alias("events"))
-    newest = per_day.agg(F.max("event_date")).first()[0]
+    newest_row = per_day.agg(F.max("event_date")).first()
+    assert newest_row is not None  # an aggregate without grouping is one row
+    newest = newest_row[0]
     if newest is None:
         return Skip("no events yet: volume anomaly check skipped")
     baseline_day = newest - timedelta(days=7)
@@ -350,12 +355,14 @@ def freshness(ctx: BatchContext) -> DataFrame | Skip:
     if silver is None:
         return Skip("silver.events does not exist yet", warn=True)
     # The newest partition first (from the Delta log), then its newest timestamp.
-    newest_date = silver.agg(F.max("event_date")).first()[0]
+    newest_date_row = silver.agg(F.max("event_date")).first()
+    assert newest_date_row is not None  # an aggregate without grouping is one row
+    newest_date = newest_date_row[0]
     if newest_date is None:
         return Skip("silver.events is empty: freshness check skipped", warn=True)
-    newest = from_spark(
-        silver.where(F.col("event_date") == F.lit(newest_date)).agg(F.max("event_timestamp")).first()[0]
-    )
+    newest_row = silver.where(F.col("event_date") == F.lit(newest_date)).agg(F.max("event_timestamp")).first()
+    assert newest_row is not None  # likewise
+    newest = from_spark(newest_row[0])
     as_of = as_utc(ctx.as_of)  # a naive logical time means UTC
     age_hours = (as_of - newest).total_seconds() / 3600.0
     return ctx.spark.createDataFrame(
@@ -378,6 +385,7 @@ def referential(ctx: BatchContext) -> DataFrame | Skip:
         return Skip(f"referential check skipped: {rows.reason}", rows.warn)
     checked = None
     for kind, (catalog, column) in configured.items():
+        assert catalog is not None  # absent tables were left out above
         ids = (
             rows.select(F.get_json_object("properties", f"$.{column}").alias("id"))
             .where(F.col("id").isNotNull()).distinct()
@@ -387,6 +395,7 @@ def referential(ctx: BatchContext) -> DataFrame | Skip:
             F.lit(kind).alias("kind"), "id", F.coalesce("known", F.lit(False)).alias("in_catalog")
         )
         checked = part if checked is None else checked.unionByName(part)
+    assert checked is not None  # at least one dimension is configured
     return checked
 
 

@@ -19,16 +19,26 @@ import mimetypes
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import DataFrame
 
 from eventlake.config import Settings
 from eventlake.quality.report import ExpectationResult
 from eventlake.quality.suites import ExpectationSpec, SuiteDefinitionError, SuiteSpec
+
+if TYPE_CHECKING:  # GX and pandas are imported when a suite runs, not with this module
+    import pandas as pd
+    from great_expectations.core.batch_definition import BatchDefinition
+    from great_expectations.core.expectation_validation_result import ExpectationValidationResult
+    from great_expectations.datasource.fluent.pandas_datasource import DataFrameAsset as PandasFrameAsset
+    from great_expectations.datasource.fluent.pandas_datasource import PandasDatasource
+    from great_expectations.datasource.fluent.spark_datasource import DataFrameAsset as SparkFrameAsset
+    from great_expectations.datasource.fluent.spark_datasource import SparkDatasource
+    from great_expectations.expectations.expectation import Expectation
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +51,12 @@ PANDAS_MAX_ROWS = 50_000
 SPARK_ONLY = frozenset({"UnexpectedRowsExpectation"})
 
 
-def build_expectation(suite: SuiteSpec, spec: ExpectationSpec):
+def build_expectation(suite: SuiteSpec, spec: ExpectationSpec) -> Expectation:
     """The GX expectation for one entry of a suite file, with its severity and name."""
     import great_expectations as gx
 
-    cls = getattr(gx.expectations, spec.type, None)
+    # Called, not typed as its class: which expectation (and so which fields) is known at run time only.
+    cls: Callable[..., Expectation] | None = getattr(gx.expectations, spec.type, None)
     if cls is None:
         raise SuiteDefinitionError(
             f"{suite.name}.{spec.name}: {spec.type!r} is not a Great Expectations expectation"
@@ -83,7 +94,8 @@ class GxWorkspace:
             DOCS_SITE,
             {
                 "class_name": "SiteBuilder",
-                "show_how_to_buttons": False,
+                # GX's TypedDict for this config is incomplete (its own note says so); SiteBuilder takes it.
+                "show_how_to_buttons": False,  # type: ignore[typeddict-unknown-key]
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
                 "store_backend": {
                     "class_name": "TupleFilesystemStoreBackend",
@@ -93,15 +105,16 @@ class GxWorkspace:
         )
         # eventlake persists each batch itself and releases it after its checkpoint; GX's
         # own persist would keep every batch of the process cached.
-        self.sources = {
+        self.sources: dict[str, SparkDatasource | PandasDatasource] = {
             "spark": self.context.data_sources.add_spark(DATASOURCE, persist=False),
             "pandas": self.context.data_sources.add_pandas(f"{DATASOURCE}-small"),
         }
 
-    def _batch_definition(self, engine: str, suite_name: str):
+    def _batch_definition(self, engine: str, suite_name: str) -> BatchDefinition[None]:  # whole frame: no partitioner
         source = self.sources[engine]
         try:
-            asset = source.get_asset(suite_name)
+            # GX types get_asset loosely; this source holds only the DataFrame assets added below.
+            asset: SparkFrameAsset[Any] | PandasFrameAsset = source.get_asset(suite_name)
         except LookupError:
             asset = source.add_dataframe_asset(suite_name)
         try:
@@ -152,6 +165,7 @@ class GxWorkspace:
         for validation in outcome.run_results.values():
             for item in validation.results:
                 config = item.expectation_config
+                assert config is not None  # a checkpoint's result names the expectation it ran
                 spec = by_name[config.meta["name"]]
                 results.append(_to_result(suite, spec, item, config.kwargs, single_row))
         return results
@@ -161,7 +175,9 @@ class GxWorkspace:
         return self.docs_dir / "index.html"
 
 
-def _small_enough_for_pandas(frame: DataFrame, expectations: list[ExpectationSpec]):
+def _small_enough_for_pandas(
+    frame: DataFrame, expectations: list[ExpectationSpec]
+) -> tuple[DataFrame | pd.DataFrame, str]:
     """(batch, engine): a small frame as pandas, validated in-process; otherwise Spark.
 
     Each GX metric on Spark is at least one Spark job; gold tables are small aggregates, and
@@ -194,7 +210,11 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _to_result(suite, spec, item, kwargs, single_row) -> ExpectationResult:
+def _to_result(
+    suite: SuiteSpec, spec: ExpectationSpec, item: ExpectationValidationResult, kwargs: dict[str, Any],
+    single_row: dict[str, Any] | None,
+) -> ExpectationResult:
+    assert item.expectation_config is not None  # validate() read this result's expectation from it
     result = dict(item.result or {})
     details: dict[str, Any] = {
         "type": spec.type,

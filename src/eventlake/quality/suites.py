@@ -8,7 +8,7 @@ reviewed change to a YAML file is the whole change. Shorthands keep the gold sui
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,7 +107,7 @@ def _parse_suite(raw: Mapping[str, Any], layer: str, source: str) -> SuiteSpec:
     return SuiteSpec(name, layer, table, data, tuple(expectations), raw.get("description", ""))
 
 
-def _shorthand_expectations(raw: Mapping[str, Any]):
+def _shorthand_expectations(raw: Mapping[str, Any]) -> Iterator[ExpectationSpec]:
     grain = list(raw.get("grain") or [])
     if grain:
         # GX's compound-unique expectation wants two columns or more.

@@ -11,7 +11,8 @@ The rules run in the contract's order:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame, Window
@@ -34,7 +35,7 @@ def judged_arrow_schema() -> pa.Schema:
     return pa.schema([pa.field(f.name, f.arrow_type) for f in JUDGED_FIELDS])
 
 
-def _judge_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def _judge_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """mapInArrow body: runs in the Python workers, one Arrow batch at a time.
 
     Every value `judge_line` returns fits its Arrow type (valid Unicode, 32-bit schema
@@ -47,7 +48,7 @@ def _judge_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
     names = [f.name for f in JUDGED_FIELDS]
     arrow_schema = judged_arrow_schema()
     for batch in batches:
-        columns: dict[str, list] = {name: [] for name in names}
+        columns: dict[str, list[Any]] = {name: [] for name in names}
         for raw in batch.column("raw").to_pylist():
             row = judge_line(raw, taxonomy)
             for name in names:

@@ -18,6 +18,7 @@ from datetime import date
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from eventlake.config import Settings
 from eventlake.errors import UserError
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 CONSUMER = SILVER_CONSUMER
 
 
-def ensure_table(spark: SparkSession, path: str, schema, partition_column: str) -> None:
+def ensure_table(spark: SparkSession, path: str, schema: StructType, partition_column: str) -> None:
     """Create an empty Delta table (with change data feed) if it does not exist yet."""
     if delta_table_exists(spark, path):
         return
@@ -59,16 +60,19 @@ def ensure_table(spark: SparkSession, path: str, schema, partition_column: str) 
     )
 
 
-def _merge(spark: SparkSession, path: str, source: DataFrame, condition: str, *, earlier_wins: bool) -> dict:
+def _merge(spark: SparkSession, path: str, source: DataFrame, condition: str, *, earlier_wins: bool) -> dict[str, str]:
     from delta.tables import DeltaTable
 
     table = DeltaTable.forPath(spark, path)
-    before = table.history(1).select("version").first()[0]
+    newest = table.history(1).select("version").first()
+    assert newest is not None  # ensure_table created it: a Delta table has at least one commit
+    before = newest[0]
     merge = table.alias("t").merge(source.alias("s"), condition)
     if earlier_wins:
         merge = merge.whenMatchedUpdateAll(condition="s.event_timestamp < t.event_timestamp")
     merge.whenNotMatchedInsertAll().execute()
     history = DeltaTable.forPath(spark, path).history(1).select("version", "operation", "operationMetrics").first()
+    assert history is not None  # likewise
     # Only this MERGE's own commit counts: with nothing to write Delta may commit nothing,
     # and the newest entry is then an older run's.
     if history["version"] == before or history["operation"] != "MERGE":
@@ -82,6 +86,7 @@ def _count_stored(spark: SparkSession, path: str, rows: DataFrame, keys: tuple[s
     counted = rows.select(*keys).join(stored, list(keys), "left").agg(
         F.count(F.lit(1)).alias("rows"), F.count("_stored").alias("stored")
     ).first()
+    assert counted is not None  # an aggregate without grouping is one row
     return int(counted["rows"]), int(counted["stored"])
 
 
@@ -131,9 +136,10 @@ def clean_silver(
     run_id = run_id or uuid.uuid4().hex
     if (reprocess_from is None) != (reprocess_to is None):
         raise UserError("give both --reprocess-from and --reprocess-to, or neither")
-    if reprocess_from and reprocess_from > reprocess_to:
+    # Both or neither (checked above): testing reprocess_to as well only tells the type checker.
+    if reprocess_from and reprocess_to and reprocess_from > reprocess_to:
         raise UserError("--reprocess-from is after --reprocess-to")
-    reprocess = (reprocess_from, reprocess_to) if reprocess_from else None
+    reprocess = (reprocess_from, reprocess_to) if reprocess_from and reprocess_to else None
 
     ensure_table(spark, lake.silver_events.path, SILVER_EVENTS, "event_date")
     ensure_table(spark, lake.silver_quarantine.path, SILVER_QUARANTINE, "ingest_date")
@@ -175,7 +181,7 @@ def clean_silver(
             )
             quarantine_written = int(metrics.get("numTargetRowsInserted", 0))
         silver_rows = silver_replaced = deduped = cross_run_duplicates = 0
-        dates = (None, None)
+        dates: tuple[str | None, str | None] = (None, None)
         if candidates:
             events = to_silver_events(
                 dedupe_events(consented_events(valid_events(judged))), settings.pseudonym_salt
@@ -187,6 +193,7 @@ def clean_silver(
             silver_rows = int(metrics.get("numTargetRowsInserted", 0))
             silver_replaced = int(metrics.get("numTargetRowsUpdated", 0))
             span = events.agg(F.min("event_date"), F.max("event_date")).first()
+            assert span is not None  # an aggregate without grouping is one row
             dates = (str(span[0]), str(span[1]))
     finally:
         judged.unpersist()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from eventlake.taxonomy import PropertySpec, Taxonomy, load_taxonomy
+from eventlake.taxonomy import EventSpec, PropertySpec, Taxonomy, load_taxonomy
 
 _HEADER = """\
 # Event taxonomy
@@ -41,7 +41,7 @@ management, security: kept without analytics consent, contract §5 rule 5), `ana
 
 def render_markdown(taxonomy: Taxonomy) -> str:
     """The whole of docs/taxonomy.md for `taxonomy`, grouped by domain in registry order."""
-    domains: dict[str, list] = {}
+    domains: dict[str, list[EventSpec]] = {}
     for event in taxonomy:
         domains.setdefault(event.domain, []).append(event)
 

@@ -67,7 +67,8 @@ def metric_rollups(period_column: str, period: Callable[[], Column]) -> Callable
         )
         values = silver.where(named(*measured)).select(
             period().alias(period_column), "event_name", "user_key",
-            F.from_json("properties", MapType(StringType(), StringType())).alias("_values"),
+            # pyspark's stubs list StructType and ArrayType only; from_json takes a MapType as well.
+            F.from_json("properties", MapType(StringType(), StringType())).alias("_values"),  # type: ignore[arg-type]
             F.explode(metric_names[F.col("event_name")]).alias("metric"),
         ).select(
             period_column, "event_name", "user_key", "metric",
