@@ -3,7 +3,7 @@
 A module holds all of its table: the aggregate, the grain, each column's type, meaning and
 check, the table's own expectations and notes. From this registry come the gold suites
 (expectations/gold.yaml) and the tables' reference in docs/gold.md, both rendered by
-`python -m eventlake.gold.render` and checked by tests/gold/test_registry.py, the catalog's
+`python -m eventlake.gold.render` and checked by tests/gold/test_gold_registry.py, the catalog's
 tables, and the Assets the Airflow DAGs emit (`eventlake.gold.table_names`). Adding a table is
 adding its module and its test. Helpers several tables share live in `_`-prefixed modules.
 """
