@@ -149,7 +149,6 @@ class GoldTable:
         return date_predicate(self.period_column, periods, step=7 if self.period == "week" else 1)
 
 
-
 def finish(frame: DataFrame, columns: Iterable[GoldColumn]) -> DataFrame:
     """The final explicit select: BI types and a comment on every column (Delta keeps it)."""
     return frame.select(
@@ -163,6 +162,18 @@ def finish(frame: DataFrame, columns: Iterable[GoldColumn]) -> DataFrame:
 def cols(*spec: tuple[str, str, str] | tuple[str, str, str, Check]) -> tuple[GoldColumn, ...]:
     """Columns from (name, type, comment[, check]) tuples."""
     return tuple(GoldColumn(*s) for s in spec)
+
+
+def ratio_may_exceed_one(column: str, why: str) -> dict[str, Any]:
+    """The table's own expectation for a ratio that can exceed 1: a warning outside [0, 1]
+    (a RATIO column's bound is critical instead). `why` says how it can exceed 1."""
+    return {
+        "name": f"{column}_in_0_1",
+        "type": "ExpectColumnValuesToBeBetween",
+        "severity": "warning",
+        "kwargs": {"column": column, "min_value": 0, "max_value": 1},
+        "notes": f"{why}, so this only warns.",
+    }
 
 
 # Columns several tables share, word for word.
@@ -215,7 +226,6 @@ def ratio(numerator: Column, denominator: Column) -> Column:
 
 def week_start(column: str = "event_date") -> Column:
     return F.date_trunc("week", F.col(column)).cast("date")
-
 
 
 def followed_within(

@@ -17,6 +17,7 @@ from eventlake.gold.table import (
     followed_within,
     named,
     ratio,
+    ratio_may_exceed_one,
     with_properties,
 )
 
@@ -85,13 +86,11 @@ TABLE = GoldTable(
         ' several disagree); else `"unknown"`.'
     ),
     expectations=(
-        {
-            "name": "ctr_in_0_1",
-            "type": "ExpectColumnValuesToBeBetween",
-            "severity": "warning",
-            "kwargs": {"column": "ctr", "min_value": 0, "max_value": 1},
-            "notes": "clicks / impressions of the same day and rail type; a click on a tile shown the day before is possible, so this only warns.",
-        },
+        ratio_may_exceed_one(
+            "ctr",
+            "clicks / impressions of the same day and rail type; a click on a tile"
+            " shown the day before is possible",
+        ),
     ),
     affects_days_before=1,
     reads_days_after=1,
