@@ -11,6 +11,7 @@ import uuid
 
 from eventlake.config import Settings
 from eventlake.errors import UserError
+from eventlake.gold import checked_table_names
 from eventlake.pipeline import LAYERS, add_run_options, print_layer, recompute_range, run_layer
 
 
@@ -35,7 +36,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     from eventlake.lease import lake_lease
 
     recompute = recompute_range(args.from_date, args.to_date)  # a mistake stops before any JVM
-    tables = _gold_tables(args.tables) if args.tables else None
+    tables = checked_table_names(args.tables) if args.tables else None
     if tables is not None and args.layer != "gold":
         raise UserError("--table applies to gold only")
     if args.files_per_batch is not None and (args.layer != "bronze" or args.files_per_batch < 1):
@@ -59,12 +60,3 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     print_layer(result)
     return 0
 
-
-def _gold_tables(names: list[str]) -> list[str]:
-    from eventlake import gold
-
-    known = gold.table_names()
-    unknown = [name for name in names if name.removeprefix("gold.") not in known]
-    if unknown:
-        raise UserError(f"unknown gold table {', '.join(unknown)}; known: {', '.join(known)}")
-    return [name.removeprefix("gold.") for name in names]

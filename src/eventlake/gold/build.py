@@ -23,13 +23,14 @@ from datetime import date
 from typing import Any, Literal
 
 from pyspark import StorageLevel
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.errors import AnalysisException
 
 from eventlake.catalog import register_table
 from eventlake.config import Settings
 from eventlake.errors import UserError
+from eventlake.gold import checked_table_names
 from eventlake.gold.periods import date_predicate, describe
 from eventlake.gold.tables import GOLD_TABLES, GoldTable
 from eventlake.lake import Lake, gold_consumer
@@ -82,12 +83,7 @@ def consumer_name(table: GoldTable) -> str:
 def resolve_tables(names: Sequence[str] | None) -> list[GoldTable]:
     if not names:
         return list(GOLD_TABLES.values())
-    unknown = [n for n in names if n.removeprefix("gold.") not in GOLD_TABLES]
-    if unknown:
-        raise UserError(
-            f"unknown gold table {', '.join(unknown)}; known: {', '.join(GOLD_TABLES)}"
-        )
-    wanted = {n.removeprefix("gold.") for n in names}
+    wanted = set(checked_table_names(names))
     return [t for t in GOLD_TABLES.values() if t.name in wanted]
 
 
