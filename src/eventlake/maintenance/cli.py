@@ -33,6 +33,8 @@ class Task:
     configure: Callable[[argparse.ArgumentParser], None]
     action: Callable[[Any, Settings, argparse.Namespace], Any]
     app_name: str  # the Spark application and the lease holder's name
+    # Checks of what the task reads besides argv: a mistake is one line before any lease or JVM.
+    precheck: Callable[[], object] = lambda: None
 
 
 def _configure_retention(parser: argparse.ArgumentParser) -> None:
@@ -145,7 +147,7 @@ TASKS: dict[str, Task] = {
     "erase-user": Task(
         f"erase one user (raw id in ${USER_ID_VARIABLE}) from landing, bronze, quarantine, "
         "silver and per-user gold; gold's aggregates follow on its next run",
-        _configure_erase_user, _erase_user, "eventlake-maintenance-erase-user",
+        _configure_erase_user, _erase_user, "eventlake-maintenance-erase-user", precheck=_user_to_erase,
     ),
 }
 
@@ -161,8 +163,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     from eventlake.spark import build_spark_session
 
     task = TASKS[args.task]
-    if args.task == "erase-user":
-        _user_to_erase()  # a mistake is one line before any lease or JVM
+    task.precheck()
     with lake_lease(settings, task.app_name):  # before the JVM: a waiting task holds no Spark
         spark = build_spark_session(settings, task.app_name)
         result = task.action(spark, settings, args)
