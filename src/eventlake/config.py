@@ -47,6 +47,9 @@ class Settings:
     aws_region: str = "us-east-1"
     pseudonym_salt: str = field(default=DEV_PSEUDONYM_SALT, repr=False)
     spark_master: str = "local[*]"
+    # Spark's shuffle partitions and Delta's snapshot partitions; None: eventlake.spark's
+    # defaults for one machine.
+    spark_partitions: int | None = None
     # Spark's Ivy cache: jars from Maven Central are fetched once and reused by later runs.
     ivy_dir: str = str(_cache_home({}) / "ivy")
     # Where the Spark catalog (Derby metastore) lives; a local lake keeps it beside its data.
@@ -234,12 +237,15 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("AWS_SECRET_ACCESS_KEY", "aws_secret_access_key", "text", "S3 secret key.", secret=True),
     Variable("AWS_REGION", "aws_region", "special", "S3 region (AWS_DEFAULT_REGION when unset)."),
     Variable("EVENTLAKE_SPARK_MASTER", "spark_master", "text", "Spark master for jobs started by `eventlake`."),
+    Variable("EVENTLAKE_SPARK_PARTITIONS", "spark_partitions", "whole",
+             "Tasks per shuffle and per Delta snapshot load; unset: 16 and 4, sized for one "
+             "machine. On a cluster: 2-3 per executor core.", minimum=1, maximum=100000),
     Variable("EVENTLAKE_IVY_DIR", "ivy_dir", "special",
              "Spark's Ivy cache: jars are fetched once (make setup) and reused offline."),
     Variable("EVENTLAKE_CATALOG_DIR", "catalog_dir", "text",
              "Folder of the Spark catalog (Derby metastore); default: _catalog in a local lake."),
     Variable("EVENTLAKE_EXPECTATIONS_DIR", "expectations_dir", "text",
-             "Folder of the quality suites; default: expectations/ of the source checkout."),
+             "Folder of the quality suites; default: the suites installed with eventlake (the repository's expectations/)."),
     Variable("EVENTLAKE_QUARANTINE_WARN_SHARE", "quarantine_warn_share", "number",
              "Share of a run's lines quarantined (or unparseable) that warns.", minimum=0, maximum=1),
     Variable("EVENTLAKE_QUARANTINE_FAIL_SHARE", "quarantine_fail_share", "number",

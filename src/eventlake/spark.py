@@ -105,7 +105,13 @@ def spark_conf(settings: Settings, *, catalog: bool = False) -> dict[str, str]:
         "spark.jars.ivy": settings.ivy_dir,
         # Small data dominates a batch lakehouse's runs; AQE coalesces what is left.
         "spark.sql.adaptive.enabled": "true",
-        "spark.sql.shuffle.partitions": "16",
+        "spark.sql.shuffle.partitions": str(settings.spark_partitions or 16),
+        # Delta rebuilds a table's state from its log with this many tasks whenever it loads
+        # a snapshot (every read, write, DELETE or MERGE of a table). Its default, 50, is
+        # sized for tables of many thousand files; jobs on one machine over small tables
+        # spent much of their CPU starting and deserialising those tasks. Every JVM gets it:
+        # `eventlake`, spark-submit (Airflow's tasks), spark-defaults.conf.
+        "spark.databricks.delta.snapshotPartitions": str(settings.spark_partitions or 4),
         # VACUUM lists a table's folders with this many tasks. Spark's default (10000, meant
         # for listing huge partitioned folders) made a VACUUM of a small table cost ~100 s on
         # 2 cores against ~20 s at 8 (measured under load 5); a lake table has far fewer
@@ -238,9 +244,6 @@ def build_spark_session(
             # Local mode runs everything in the driver JVM; Spark's 1g default ran out of
             # heap in silver at 1 M events (bench/pipeline_bench.py).
             builder = builder.config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "4g"))
-            # Delta rebuilds a table's state with 50 tasks by default, sized for a cluster;
-            # on one machine every snapshot of a small table paid for 50 tiny tasks.
-            builder = builder.config("spark.databricks.delta.snapshotPartitions", "4")
         if settings.spark_master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
             # Local Python workers must run this interpreter (the one with eventlake in it);
             # PySpark takes the workers' interpreter from this variable.
