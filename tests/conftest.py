@@ -9,22 +9,11 @@ import pytest
 
 from eventlake.config import Settings
 from eventlake.lake import Lake
+from short_lived import SHORT_LIVED_JVM_ENV
 
-# The JVMs the suite starts in subprocesses (`eventlake`, `spark-submit`, Airflow's tasks,
-# spark-sql) live for a minute on a few thousand rows: C2's compilations and G1's concurrent
-# threads cost more CPU than they ever pay back. C1 only and the serial collector cut a
-# 1,500-event pipeline's JVM CPU from 240 s to 164 s at the same wall time (docs/benchmarks.md,
-# "The test suite"). The spark-submit launcher adds SPARK_SUBMIT_OPTS to each driver JVM;
-# children inherit it. Not the worker's own session (below): it lives for the whole run and
-# ran its tests 20-100 % slower without C2.
-SHORT_LIVED_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
-os.environ.setdefault("SPARK_SUBMIT_OPTS", SHORT_LIVED_JVM_OPTIONS)
-# Their heaps: a few thousand rows fit in spark-submit's 1g default (Airflow's tasks have
-# always run with it); the 4g that `eventlake` asks for in local mode is sized for a million
-# events. Up to six JVMs at once (two workers, each with subprocesses) must not add up to
-# more than the machine has.
-SHORT_LIVED_JVM_MEMORY = "1g"
-os.environ.setdefault("SPARK_DRIVER_MEMORY", SHORT_LIVED_JVM_MEMORY)
+# The JVMs the tests start in subprocesses inherit these (tests/short_lived.py).
+for _name, _value in SHORT_LIVED_JVM_ENV.items():
+    os.environ.setdefault(_name, _value)
 
 
 @pytest.fixture(scope="session")
@@ -45,15 +34,35 @@ def _session(settings: Settings):
     from eventlake.spark import build_spark_session
 
     return build_spark_session(
-        settings.with_overrides(spark_master="local[2]"),
+        settings.with_overrides(spark_master="local[2]", spark_partitions=2),
         "eventlake-tests",
         extra_conf={
             "spark.ui.enabled": "false",
-            "spark.sql.shuffle.partitions": "2",
             "spark.default.parallelism": "2",
-            "spark.databricks.delta.snapshotPartitions": "2",
+            # The status store keeps 1,000 SQL executions (plans and metrics) and 1,000
+            # jobs by default even with the UI off; a run-long session needs a few.
+            "spark.sql.ui.retainedExecutions": "20",
+            "spark.ui.retainedJobs": "50",
+            "spark.ui.retainedStages": "50",
         },
     )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_spark_caches():
+    """After each test file, drop what the worker's session keeps for the lakes it read.
+
+    A worker's session serves hundreds of test lakes in one run: every Delta table read
+    leaves its DeltaLog (with its snapshot's cached state) in Delta's process-wide cache,
+    and every cached DataFrame stays cached until unpersisted. Nothing a finished test file
+    made is read again, so keeping it only costs the next tests heap and GC time."""
+    yield
+    from pyspark.sql import SparkSession
+
+    session = SparkSession._instantiatedSession  # the worker's session, if a test started it
+    if session is not None:
+        session.catalog.clearCache()
+        session._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()
 
 
 @pytest.fixture

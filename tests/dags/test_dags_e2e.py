@@ -19,6 +19,7 @@ import pytest
 
 from eventlake.config import Settings
 from frames import assert_same_rows
+from short_lived import SHORT_LIVED_JVM_ENV
 
 pytestmark = [pytest.mark.airflow, pytest.mark.e2e]
 
@@ -48,6 +49,7 @@ def airflow_env(tmp_path_factory) -> dict[str, str]:
         EVENTLAKE_CATALOG_DIR=str(root / "catalog"),
         PYSPARK_PYTHON=sys.executable,
     )
+    env.update(SHORT_LIVED_JVM_ENV)
     (root / "airflow").mkdir()
     airflow(env, "db", "migrate")
     return env
@@ -58,6 +60,10 @@ def airflow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
         [str(VENV_BIN / "airflow"), *args], env=env, cwd=env["AIRFLOW_HOME"],
         capture_output=True, text=True, timeout=3600,
     )
+    # Kept whole beside the Airflow home: a task that failed and then passed on a retry
+    # leaves its first attempt's log only here.
+    with open(Path(env["AIRFLOW_HOME"]) / "cli.log", "a") as log:
+        log.write(f"$ airflow {' '.join(args)}\n{result.stdout}\n{result.stderr}\n")
     assert result.returncode == 0, f"airflow {' '.join(args)}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     return result
 

@@ -28,6 +28,7 @@ from racelake import (
     wait_for_lease,
 )
 from process_output import failure_excerpt
+from short_lived import SHORT_LIVED_JVM_ENV
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +39,7 @@ def lake_env(root: Path, tmp_path: Path, **extra: str) -> dict[str, str]:
         EVENTLAKE_LAKE_URI=str(root), EVENTLAKE_PSEUDONYM_SALT="race-salt",
         EVENTLAKE_SPARK_MASTER="local[2]", EVENTLAKE_CATALOG_DIR=str(tmp_path / "catalog"),
         EVENTLAKE_IVY_DIR=os.environ.get("EVENTLAKE_IVY_DIR", ""),
-        SPARK_DRIVER_MEMORY="1g", **extra,
+        EVENTLAKE_SPARK_PARTITIONS=SHORT_LIVED_JVM_ENV["EVENTLAKE_SPARK_PARTITIONS"], **extra,
     )
     return {k: v for k, v in env.items() if v != ""}
 

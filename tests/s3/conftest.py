@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from short_lived import SHORT_LIVED_JVM_ENV
+
 SERVER_KINDS = ("minio", "moto")
 BUCKET = "eventlake-test"
 REGION = "us-east-1"
@@ -257,6 +259,7 @@ class S3Lake:
         )
         if os.environ.get("EVENTLAKE_IVY_DIR"):
             env["EVENTLAKE_IVY_DIR"] = os.environ["EVENTLAKE_IVY_DIR"]
+        env.update(SHORT_LIVED_JVM_ENV)
         env.update(extra)
         return env
 

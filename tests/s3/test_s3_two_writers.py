@@ -40,7 +40,7 @@ def test_two_pipelines_on_s3_give_the_tables_of_one_run(spark, s3_lake, tmp_path
     from eventlake.pipeline import run_pipeline
 
     env = s3_lake.env(
-        EVENTLAKE_LEASE_WAIT_SECONDS="3600", EVENTLAKE_SPARK_MASTER="local[2]", SPARK_DRIVER_MEMORY="1g"
+        EVENTLAKE_LEASE_WAIT_SECONDS="3600", EVENTLAKE_SPARK_MASTER="local[2]"
     )
     generate_traffic(Settings.from_env(env), events=400, days=1, start_date=date(2026, 11, 2), seed=5)
     client, bucket, prefix = s3_lake.server.client(), s3_lake.server.bucket, s3_lake.prefix

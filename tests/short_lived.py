@@ -1,0 +1,29 @@
+"""How the suite runs the JVMs it starts in subprocesses (`eventlake`, `spark-submit`,
+Airflow's tasks, spark-sql): they live for a minute on a few thousand rows.
+
+tests/conftest.py puts these in this process's environment, so subprocesses inherit them;
+a test that builds a subprocess environment from scratch adds `SHORT_LIVED_JVM_ENV`. The
+worker's own session (conftest's `spark` fixture) lives for the whole run and keeps full JIT
+and eventlake's heap.
+"""
+
+from __future__ import annotations
+
+SHORT_LIVED_JVM_ENV = {
+    # C2's compilations and G1's concurrent threads cost more CPU than they pay back in a
+    # JVM this short: C1 only and the serial collector cut a 1,500-event pipeline's JVM CPU
+    # from 240 s to 164 s at the same wall time (docs/benchmarks.md, "The test suite").
+    # The spark-submit launcher adds SPARK_SUBMIT_OPTS to each driver JVM. Without C2 the
+    # JVM reserves a 48 MB code cache instead of 240 MB: a gold build filled it ("CodeCache
+    # is full. Compiler has been disabled.") and ran the rest of its life interpreted.
+    "SPARK_SUBMIT_OPTS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=240m",
+    # A few thousand rows fit in spark-submit's 1g default (Airflow's tasks have always run
+    # with it); eventlake's local 4g is sized for a million events. Up to six JVMs at once
+    # (two workers, each with subprocesses) must fit the machine.
+    "SPARK_DRIVER_MEMORY": "1g",
+    # Two tasks per shuffle and per Delta snapshot load, as the worker's session has always
+    # run. With 16 shuffle partitions and Delta's 50 snapshot partitions (what spark-submit
+    # got before EVENTLAKE_SPARK_PARTITIONS), an Airflow erasure on a 600-event lake ran
+    # about 3,300 tasks, most of its CPU. Results do not depend on it.
+    "EVENTLAKE_SPARK_PARTITIONS": "2",
+}
