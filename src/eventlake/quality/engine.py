@@ -32,6 +32,7 @@ from eventlake.quality.suites import ExpectationSpec, SuiteDefinitionError, Suit
 
 if TYPE_CHECKING:  # GX and pandas are imported when a suite runs, not with this module
     import pandas as pd
+    from great_expectations.checkpoint.checkpoint import Checkpoint
     from great_expectations.core.batch_definition import BatchDefinition
     from great_expectations.core.expectation_validation_result import ExpectationValidationResult
     from great_expectations.datasource.fluent.pandas_datasource import DataFrameAsset as PandasFrameAsset
@@ -105,6 +106,7 @@ class GxWorkspace:
         )
         # eventlake persists each batch itself and releases it after its checkpoint; GX's
         # own persist would keep every batch of the process cached.
+        self._checkpoints: dict[str, tuple[tuple[str, str], Checkpoint]] = {}
         self.sources: dict[str, SparkDatasource | PandasDatasource] = {
             "spark": self.context.data_sources.add_spark(DATASOURCE, persist=False),
             "pandas": self.context.data_sources.add_pandas(f"{DATASOURCE}-small"),
@@ -122,25 +124,21 @@ class GxWorkspace:
         except KeyError:
             return asset.add_batch_definition_whole_dataframe("whole")
 
-    def validate(
-        self,
-        suite: SuiteSpec,
-        expectations: list[ExpectationSpec],
-        frame: DataFrame,
-        parameters: Mapping[str, Any],
-        run_name: str,
-    ) -> list[ExpectationResult]:
-        """Run one suite through a GX checkpoint on one DataFrame; one result per expectation."""
-        gx = self.gx
-        gx_suite = gx.ExpectationSuite(
-            name=suite.name, expectations=[build_expectation(suite, e) for e in expectations],
-            meta={"table": suite.table, "description": suite.description},
-        )
-        gx_suite = self.context.suites.add_or_update(gx_suite)
-        batch, engine = _small_enough_for_pandas(frame, expectations)
-        if engine == "spark":
-            frame = batch = frame.persist()
-        try:
+    def _checkpoint(self, suite: SuiteSpec, expectations: list[ExpectationSpec], engine: str) -> Checkpoint:
+        """The GX checkpoint of a suite on an engine, stored in the context once per process:
+        a suite's expectations do not change within a process (its run-time values are
+        expectation parameters), and storing the suite, its validation definition and its
+        checkpoint again on every run cost about half a second each."""
+        # One entry per suite name, as in the context's stores: a suite that changed (another
+        # set of runnable expectations, another engine) is stored again and replaces it.
+        signature = (engine, repr(expectations))
+        cached = self._checkpoints.get(suite.name)
+        if cached is None or cached[0] != signature:
+            gx = self.gx
+            gx_suite = self.context.suites.add_or_update(gx.ExpectationSuite(
+                name=suite.name, expectations=[build_expectation(suite, e) for e in expectations],
+                meta={"table": suite.table, "description": suite.description},
+            ))
             definition = self.context.validation_definitions.add_or_update(
                 gx.ValidationDefinition(
                     name=suite.name, data=self._batch_definition(engine, suite.name), suite=gx_suite
@@ -151,6 +149,24 @@ class GxWorkspace:
                     name=suite.name, validation_definitions=[definition], actions=[], result_format="BASIC"
                 )
             )
+            self._checkpoints[suite.name] = cached = (signature, checkpoint)
+        return cached[1]
+
+    def validate(
+        self,
+        suite: SuiteSpec,
+        expectations: list[ExpectationSpec],
+        frame: DataFrame,
+        parameters: Mapping[str, Any],
+        run_name: str,
+    ) -> list[ExpectationResult]:
+        """Run one suite through a GX checkpoint on one DataFrame; one result per expectation."""
+        gx = self.gx
+        batch, engine = _small_enough_for_pandas(frame, expectations)
+        if engine == "spark":
+            frame = batch = frame.persist()
+        try:
+            checkpoint = self._checkpoint(suite, expectations, engine)
             outcome = checkpoint.run(
                 batch_parameters={"dataframe": batch},
                 expectation_parameters=dict(parameters),
