@@ -62,8 +62,10 @@ class LayerSuites:
 
 
 def default_suites_dir() -> Path:
-    """`expectations/` at the repository root (src layout: three levels above this package)."""
-    return Path(__file__).resolve().parents[3] / "expectations"
+    """The suites shipped with the package: `eventlake/expectations/`, a link to the
+    repository's top-level `expectations/` in a checkout, and a copy of its files in a
+    built wheel (package data), so an installed eventlake finds them with no checkout."""
+    return Path(__file__).resolve().parents[1] / "expectations"
 
 
 def load_layer(layer: str, suites_dir: Path | None = None) -> LayerSuites:
@@ -72,7 +74,7 @@ def load_layer(layer: str, suites_dir: Path | None = None) -> LayerSuites:
     path = (suites_dir or default_suites_dir()) / f"{layer}.yaml"
     if not path.is_file():
         raise SuiteDefinitionError(
-            f"no suite file {path}; the expectations/ folder of the repository is required"
+            f"no suite file {path}: set EVENTLAKE_EXPECTATIONS_DIR to a folder holding {layer}.yaml"
         )
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return parse_layer(document, layer, source=str(path))
