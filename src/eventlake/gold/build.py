@@ -151,7 +151,7 @@ def build_gold(
         finally:
             for plan in staged:
                 plan.rows.unpersist()
-                if plan.view is not None:
+                if plan.view is not None and plan.view is not plan.rows:
                     plan.view.unpersist()
             builder.release_silver()
     if not explicit:
@@ -298,7 +298,10 @@ class _Builder:
         """Compute and cache a staged table's rows and its view (`staged_view`), so the
         audit reads them from memory and the commit writes exactly the rows it audited."""
         plan.rows = plan.rows.persist(StorageLevel.MEMORY_AND_DISK)
-        plan.view = self.staged_view(plan).persist(StorageLevel.MEMORY_AND_DISK)
+        view = self.staged_view(plan)
+        # A full rebuild's view is its rows, cached already; an incremental one adds the
+        # table's kept periods.
+        plan.view = view if view is plan.rows else view.persist(StorageLevel.MEMORY_AND_DISK)
         plan.view.count()
         return f"gold.{plan.table.name}", plan.view
 

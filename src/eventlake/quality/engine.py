@@ -125,12 +125,12 @@ class GxWorkspace:
             return asset.add_batch_definition_whole_dataframe("whole")
 
     def _checkpoint(self, suite: SuiteSpec, expectations: list[ExpectationSpec], engine: str) -> Checkpoint:
-        """The GX checkpoint of a suite on an engine, stored in the context once per process:
-        a suite's expectations do not change within a process (its run-time values are
-        expectation parameters), and storing the suite, its validation definition and its
-        checkpoint again on every run cost about half a second each."""
-        # One entry per suite name, as in the context's stores: a suite that changed (another
-        # set of runnable expectations, another engine) is stored again and replaces it.
+        """The GX checkpoint of a suite on an engine, stored in the context once per process
+        rather than on every run (a run's values reach it as expectation parameters).
+
+        One entry per suite name, as in the context's stores: when a run's runnable
+        expectations or engine differ from the stored ones, the suite, its validation
+        definition and its checkpoint are stored again and replace them."""
         signature = (engine, repr(expectations))
         cached = self._checkpoints.get(suite.name)
         if cached is None or cached[0] != signature:
