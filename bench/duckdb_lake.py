@@ -214,7 +214,8 @@ def silver_sql(taxonomy: Any, salt: str, *, keep_essential: bool = True) -> list
                    {s('device_type')} AS device_type, {s('platform')} AS platform,
                    {s('app_version')} AS app_version, {s('os_version')} AS os_version,
                    market_code AS market, {s('connection_type')} AS connection_type,
-                   coalesce(profile_kind = 'kids', false) OR NOT personalization AS no_personalization, NOT ad_targeting AS no_ad_targeting,
+                   coalesce(profile_kind = 'kids', false) OR NOT personalization AS no_personalization,
+                   coalesce(profile_kind = 'kids', false) OR NOT ad_targeting AS no_ad_targeting,
                    coalesce(TRY_CAST({s('schema_version')} AS INTEGER), 1) AS schema_version,
                    CAST(props AS VARCHAR) AS properties, {s('ip_truncated')} AS ip_truncated,
                    {s('user_agent')} AS user_agent, {s('collector_id')} AS collector_id, source_file
