@@ -1,8 +1,9 @@
 """The whole path on a real S3-compatible server, through the public commands only.
 
-generated traffic -> `eventlake collector` -> S3 landing -> `eventlake pipeline` on s3a://
--> gold tables read back with `deltalake` from S3, equal to the same landed traffic run
-through `eventlake pipeline` on a local lake.
+generated traffic -> `eventlake collector` -> S3 landing -> `eventlake pipeline` on s3a://,
+its jobs run on a Spark standalone cluster (a master and two workers on loopback, see
+tests/standalone_cluster.py) -> gold tables read back with `deltalake` from S3, equal to the
+same landed traffic run through `eventlake pipeline` on a local lake with a local master.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from standalone_cluster import standalone_cluster
 
 pytestmark = [pytest.mark.s3, pytest.mark.e2e]
 
@@ -174,7 +177,14 @@ def test_collected_traffic_on_s3_gives_the_gold_of_a_local_lake(s3_lake, tmp_pat
     assert lines_in(landed) == counts["accepted"]
 
     s3_env = s3_lake.env(EVENTLAKE_CATALOG_DIR=str(tmp_path / "catalog-s3"))
-    run_eventlake(["pipeline"], s3_env)
+    with standalone_cluster(tmp_path / "spark-cluster") as cluster:
+        run_eventlake(["pipeline"], {**s3_env, **cluster.driver_env()})
+        applications = cluster.state()["completedapps"]
+    # The run was the cluster's: its application ran executors on both workers, and each
+    # received eventlake from the driver (their Python cannot import it otherwise).
+    assert [app["name"] for app in applications] == ["eventlake-pipeline"], applications
+    for worker_dir in cluster.worker_dirs:
+        assert list(worker_dir.glob("app-*/*/eventlake-*.zip")), f"nothing shipped to {worker_dir}"
 
     # The same landed bytes, on a local lake, through the same command.
     local_root = tmp_path / "local-lake"
@@ -183,7 +193,7 @@ def test_collected_traffic_on_s3_gives_the_gold_of_a_local_lake(s3_lake, tmp_pat
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
     local_env = {
-        **s3_env,
+        **s3_env,  # EVENTLAKE_SPARK_MASTER=local[2]
         "EVENTLAKE_LAKE_URI": str(local_root),
         "EVENTLAKE_CATALOG_DIR": str(tmp_path / "catalog-local"),
     }
