@@ -63,3 +63,27 @@ def test_the_image_carries_the_python_and_version_pyproject_declares():
     # The Kubernetes manifests run the image of this version of eventlake.
     tags = re.findall(r"image: \S+/eventlake:(\S+)", (REPO / "infra/k8s/sparkapplication-bronze.yaml").read_text())
     assert tags and set(tags) == {PROJECT["version"]}
+
+
+def test_compose_builds_the_s3_server_the_test_suite_runs():
+    """MinIO's upstream images stopped; compose builds the server from source at the same
+    commit `.ci/s3-server.sh` builds for the s3 tests, so what is tested is what is deployed."""
+    [ci_module] = re.findall(r'^MINIO_MODULE="(\S+)"$', (REPO / ".ci" / "s3-server.sh").read_text(), re.M)
+    assert dockerfile_arg("MINIO_MODULE") == ci_module
+    assert re.fullmatch(r"github\.com/minio/mc@v\S+", dockerfile_arg("MC_MODULE"))
+    compose = yaml.safe_load((REPO / "infra" / "docker-compose.yml").read_text())["services"]
+    assert compose["minio"]["build"]["target"] == "minio"
+    assert compose["minio-init"]["image"] == compose["minio"]["image"]  # its `mc` comes from there
+    assert "quay.io/minio" not in (REPO / "infra" / ".env.example").read_text()
+
+
+def test_airflow_is_installed_with_the_constraints_of_the_pinned_version():
+    assert dockerfile_arg("AIRFLOW_VERSION") == pinned("apache-airflow")
+    dockerfile = (REPO / "infra" / "Dockerfile").read_text()
+    [command] = re.findall(r'pip install "apache-airflow==\$\{AIRFLOW_VERSION\}" --constraint \\\n\s+"(\S+)"', dockerfile)
+    assert command == (
+        "https://raw.githubusercontent.com/apache/airflow/constraints-${AIRFLOW_VERSION}/"
+        "constraints-no-providers-${PYTHON_VERSION}.txt"
+    )
+    # PYTHON_VERSION names the constraints file, so it is major.minor, as Airflow names them.
+    assert re.fullmatch(r"\d+\.\d+", dockerfile_arg("PYTHON_VERSION"))
