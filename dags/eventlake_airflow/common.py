@@ -116,9 +116,11 @@ class LakeSparkSubmitOperator(SparkSubmitOperator):
         params = context["params"]
         self.application_args = list(self.application_args or [])
         if self.range_flags:
-            self.application_args += range_arguments(
-                params.get("from_date"), params.get("to_date"), self.range_flags
-            )
+            first, last = params.get("from_date"), params.get("to_date")
+            if not (first or last) and is_backfill(context):
+                first, last = (day.isoformat() for day in interval_days(context))
+                log.info("eventlake: backfill run: recomputing %s..%s (its data interval)", first, last)
+            self.application_args += range_arguments(first, last, self.range_flags)
         if self.secret_env_params:
             from airflow.sdk.log import mask_secret
 
@@ -206,6 +208,23 @@ def range_arguments(
     return [flags[0], start.isoformat(), flags[1], end.isoformat()]
 
 
+def is_backfill(context: Any) -> bool:
+    """A run created by `airflow backfill` (or the UI's backfill), not by the schedule."""
+    run_type = getattr(context.get("dag_run"), "run_type", None)
+    return str(getattr(run_type, "value", run_type)) == "backfill"
+
+
+def interval_days(context: Any) -> tuple[date, date]:
+    """The first and last UTC day of a run's data interval [start, end): what a backfill run
+    of that logical date recomputes."""
+    start, end = context["data_interval_start"], context["data_interval_end"]
+    if start is None or end is None:
+        raise AirflowFailException("a backfill run without a data interval: the DAG needs a time-based schedule")
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    last = end - timedelta(microseconds=1) if end > start else end
+    return start.date(), last.date()
+
+
 def record_task_failure(context: Any) -> None:
     """Failure callback: one structured log line and a row in the lake's _state/task_failures.
 
@@ -261,15 +280,20 @@ def append_task_failure(record: dict[str, Any]) -> None:
 RUN_ID = ["--run-id", "{{ run_id }}"]
 
 
-def find_new_work(params: dict[str, Any] | None = None, **_: Any) -> bool:
+def find_new_work(params: dict[str, Any] | None = None, **context: Any) -> bool:
     """The short-circuit before any Spark task: True when a run has work (or an explicit
-    recompute was asked for), False to skip the Spark tasks of an idle run.
+    recompute was asked for, or it is a backfill run), False to skip the Spark tasks of an
+    idle run.
 
     Reads the ingestion ledger, the consumers' watermarks and the Delta logs with delta-rs
     and boto3 (eventlake.pending): no JVM starts for an empty hour.
     """
     if params and (params.get("from_date") or params.get("to_date")):
         log.info("eventlake: explicit recompute %s..%s", params.get("from_date"), params.get("to_date"))
+        return True
+    if is_backfill(context):
+        first, last = interval_days(context)
+        log.info("eventlake: backfill run: %s..%s will be recomputed", first, last)
         return True
     from eventlake.config import Settings
     from eventlake.pending import pending_work
@@ -290,7 +314,8 @@ def find_new_work_task(**kwargs: Any):
 Decides, without starting Spark, whether this run has anything to do: a landing file not in
 bronze's ingestion ledger, a bronze version silver has not read, or a gold table behind
 silver (or missing). When there is nothing, the Spark tasks after it are **skipped** and
-the run succeeds in seconds. An explicit recompute (`from_date`/`to_date`) always runs.
+the run succeeds in seconds. An explicit recompute (`from_date`/`to_date`) and a backfill
+run (which recomputes the days of its data interval) always run.
 
 **On failure:** the lake's storage could not be read (S3 endpoint, credentials, a missing
 bucket): fix access and clear the task.

@@ -218,6 +218,37 @@ def test_find_new_work_runs_an_explicit_recompute_and_skips_an_idle_lake(tmp_pat
     assert common.find_new_work({}) is True
 
 
+@pytest.mark.unit
+def test_a_backfill_run_recomputes_the_utc_days_of_its_data_interval(tmp_path, monkeypatch):
+    from datetime import UTC, datetime, timedelta, timezone
+    from types import SimpleNamespace
+
+    common = _common()
+    monkeypatch.setenv("EVENTLAKE_LAKE_URI", str(tmp_path / "lake"))  # an empty, idle lake
+
+    def run(run_type, start, end):
+        return {"dag_run": SimpleNamespace(run_type=run_type), "data_interval_start": start,
+                "data_interval_end": end}
+
+    day = datetime(2026, 11, 1, tzinfo=UTC)
+    # A cron trigger timetable: the interval is the logical instant itself.
+    assert common.interval_days(run("backfill", day, day)) == (day.date(), day.date())
+    # A daily data interval [D, D+1) is day D alone; an hourly one, its hour's day.
+    assert common.interval_days(run("backfill", day, day + timedelta(days=1))) == (day.date(), day.date())
+    late = day + timedelta(hours=23)
+    assert common.interval_days(run("backfill", late, late + timedelta(hours=1))) == (day.date(), day.date())
+    # Given in another zone, the days are still UTC days.
+    plus_ten = timezone(timedelta(hours=10))
+    start = datetime(2026, 11, 2, 8, tzinfo=plus_ten)  # 2026-11-01 22:00 UTC
+    assert common.interval_days(run("backfill", start, start + timedelta(hours=4))) == (
+        day.date(), day.date() + timedelta(days=1))
+    # find_new_work never skips a backfill run, even on an idle lake; a scheduled run it does.
+    assert common.find_new_work({}, **run("backfill", day, day)) is True
+    assert common.find_new_work({}, **run("scheduled", day, day)) is False
+    assert common.is_backfill(run("backfill", day, day))
+    assert not common.is_backfill(run("manual", day, day)) and not common.is_backfill({})
+
+
 def test_every_spark_task_submits_an_existing_job(dagbag):
     root = DAGS.parent
     for dag in dagbag.dags.values():

@@ -1,7 +1,9 @@
-"""Real Airflow runs (`airflow dags test`) of the pipeline and the erasure over a generated lake.
+"""Real Airflow runs of the pipeline, the erasure and a backfill over a generated lake.
 
 Slow (each Spark task is a spark-submit): the pipeline runs twice for the same logical date
-(the second finds nothing new and skips its Spark task), then the erasure once.
+(`airflow dags test`; the second finds nothing new and skips its Spark task), then the
+erasure once, then `airflow backfill create` over two days, run by a real scheduler
+(`airflow standalone`: scheduler, API server, DAG processor, LocalExecutor).
 AIRFLOW_HOME, the SQLite database and the lake live in a temporary folder.
 """
 
@@ -9,6 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -44,6 +49,8 @@ def airflow_env(tmp_path_factory) -> dict[str, str]:
         AIRFLOW__CORE__PARALLELISM="2",
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{root / 'airflow' / 'airflow.db'}",
         AIRFLOW_CONN_SPARK_DEFAULT=json.dumps({"conn_type": "spark", "host": "local[2]"}),
+        # Daily, so a backfill over two days is two runs (the hourly default would be 48).
+        EVENTLAKE_PIPELINE_SCHEDULE="@daily",
         EVENTLAKE_LAKE_URI=str(root / "lakehouse"),
         EVENTLAKE_PSEUDONYM_SALT=SALT,
         EVENTLAKE_CATALOG_DIR=str(root / "catalog"),
@@ -93,7 +100,8 @@ def pipeline_lake(airflow_env):
     from eventlake.generate.traffic import generate_traffic
 
     settings = lake_settings(airflow_env)
-    generate_traffic(settings, events=600, days=2, start_date=date(2026, 11, 1), seed=11)
+    # Three days: the backfill recomputes the first two and must leave the third alone.
+    generate_traffic(settings, events=600, days=3, start_date=date(2026, 11, 1), seed=11)
     dag_test(airflow_env, "eventlake_pipeline")
     return settings
 
@@ -178,3 +186,113 @@ def test_erasure_removes_a_user_everywhere_and_gold_equals_a_recomputation(
     for path in [*logs.rglob("*"), *Path(lake.root).rglob("_delta_log/*.json")]:
         if path.is_file():
             assert user_id not in path.read_text(errors="replace"), path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def backfill_runs(env: dict[str, str], dag_id: str) -> dict[str, str]:
+    """run_id -> state of a DAG's backfill runs, read from Airflow's own database."""
+    database = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///")
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as connection:
+        rows = connection.execute(
+            "SELECT run_id, state FROM dag_run WHERE dag_id = ? AND run_type = 'backfill'", (dag_id,)
+        ).fetchall()
+    return dict(rows)
+
+
+BACKFILL_SECONDS = 1800
+
+
+def test_a_backfill_recomputes_exactly_its_logical_dates_and_gold_equals_a_recomputation(
+    spark, airflow_env, pipeline_lake
+):
+    from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
+
+    from eventlake.gold.tables import GOLD_TABLES
+    from eventlake.lake import Lake
+
+    lake = Lake.from_settings(pipeline_lake)
+    silver = spark.read.format("delta").load(lake.silver_events.path)
+    days = sorted(r.event_date.isoformat() for r in silver.select("event_date").distinct().collect())
+    assert days[:3] == ["2026-11-01", "2026-11-02", "2026-11-03"], days
+    # A broken build lost every row of the daily tables; a backfill of 11-01..11-02 must
+    # bring back exactly those days (and rebuild nothing else).
+    daily = ("daily_active_users", "event_metrics_daily")
+    for name in daily:
+        DeltaTable.forPath(spark, lake.gold(name).path).delete()
+    spark.catalog.clearCache()
+
+    port = free_port()
+    env = {
+        **airflow_env,
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+    }
+    airflow(env, "pools", "set", "eventlake_lake", "1", "eventlake: one writer of the lake at a time")
+    log_path = Path(env["AIRFLOW_HOME"]) / "standalone.log"
+    started = time.monotonic()
+    with log_path.open("wb") as log:
+        standalone = subprocess.Popen(
+            [str(VENV_BIN / "airflow"), "standalone"], env=env, cwd=env["AIRFLOW_HOME"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+    try:
+        # Once the DAG processor has stored the DAG: a paused DAG's backfill runs stay
+        # queued, so unpause it (the scheduler then also starts today's scheduled run, which
+        # finds nothing new and skips its Spark task), and create the backfill.
+        while subprocess.run([str(VENV_BIN / "airflow"), "dags", "unpause", "eventlake_pipeline"],
+                             env=env, capture_output=True, timeout=300).returncode != 0:
+            assert standalone.poll() is None, log_path.read_text()[-4000:]
+            assert time.monotonic() - started < 300, log_path.read_text()[-4000:]
+            time.sleep(3)
+        airflow(env, "backfill", "create", "--dag-id", "eventlake_pipeline",
+                "--from-date", "2026-11-01", "--to-date", "2026-11-02")
+        while True:
+            runs = backfill_runs(env, "eventlake_pipeline")
+            if len(runs) == 2 and set(runs.values()) <= {"success", "failed"}:
+                break
+            assert standalone.poll() is None, log_path.read_text()[-4000:]
+            assert time.monotonic() - started < BACKFILL_SECONDS, (runs, log_path.read_text()[-4000:])
+            time.sleep(5)
+    finally:
+        # SIGINT is how Airflow's standalone stops its components; then nothing may be left.
+        os.killpg(standalone.pid, signal.SIGINT)
+        try:
+            standalone.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(standalone.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        standalone.wait()
+    print(f"airflow backfill of two days: {time.monotonic() - started:.0f} s")
+    logs = Path(env["AIRFLOW_HOME"]) / "logs" / "dag_id=eventlake_pipeline"
+    assert runs == {
+        "backfill__2026-11-01T00:00:00+00:00": "success",
+        "backfill__2026-11-02T00:00:00+00:00": "success",
+    }, [p.read_text()[-3000:] for p in logs.rglob("run_id=backfill*/task_id=run_pipeline/*.log")]
+    # Each run recomputed its own logical date: the range came from the run, not from params.
+    for day in ("2026-11-01", "2026-11-02"):
+        [task_log] = (logs / f"run_id=backfill__{day}T00:00:00+00:00" / "task_id=run_pipeline").glob("*.log")
+        assert f"--from-date {day} --to-date {day}" in task_log.read_text(), day
+
+    silver = spark.read.format("delta").load(lake.silver_events.path)
+    backfilled = F.col("event_date").isin("2026-11-01", "2026-11-02")
+    for name, table in GOLD_TABLES.items():
+        gold = spark.read.format("delta").load(lake.gold(name).path)
+        recomputed = table.compute(silver)
+        if name in daily:
+            assert_same_rows(gold, recomputed.where(backfilled))
+            assert recomputed.where(~backfilled).count() > 0  # 11-03 had rows, and stays lost
+        else:
+            assert_same_rows(gold, recomputed)
