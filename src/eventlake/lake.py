@@ -87,6 +87,11 @@ class Lake:
     def quality_docs(self) -> str:
         return self.path("_quality/docs")
 
+    @property
+    def quality_validations(self) -> str:
+        """GX's validation results (JSON), every validation of the lake: the docs site's source."""
+        return self.path("_quality/gx/validations")
+
 
 def delta_location(settings: Settings, path: str) -> tuple[str, dict[str, str]]:
     """A lake path as delta-rs addresses it, with its storage options (S3 only)."""

@@ -1,14 +1,16 @@
-"""Data Docs of an S3 lake: built locally, uploaded under _quality/docs/ (loopback moto server)."""
+"""Data Docs of an S3 lake: built locally from the lake's validation results, uploaded
+under _quality/ (loopback moto server)."""
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
 
 from eventlake.config import Settings
 from eventlake.lake import Lake
-from eventlake.quality.engine import local_docs_dir, publish_docs
+from eventlake.quality.engine import local_quality_dirs, publish, pull_results
 
 pytestmark = pytest.mark.s3
 
@@ -38,23 +40,38 @@ def s3_settings():
     server.stop()
 
 
-def test_docs_site_is_uploaded_to_the_lake(s3_settings, tmp_path):
-    lake = Lake.from_settings(s3_settings)
-    assert not str(local_docs_dir(s3_settings, lake.quality_docs)).startswith("s3")
-    site = tmp_path / "site"
-    (site / "validations" / "silver.run").mkdir(parents=True)
-    (site / "index.html").write_text("<html>index</html>")
-    (site / "validations" / "silver.run" / "r1.html").write_text("<html>r1</html>")
-
-    where = publish_docs(s3_settings, site, lake.quality_docs)
-
+def test_what_this_process_wrote_is_uploaded_and_other_tasks_results_are_pulled(s3_settings, tmp_path):
     from eventlake.landing import s3_client
 
+    lake = Lake.from_settings(s3_settings)
+    docs, results = local_quality_dirs(s3_settings, lake.quality_docs, lake.quality_validations)
+    assert not str(docs).startswith("s3") and not str(results).startswith("s3")
     client = s3_client(s3_settings)
-    listed = client.list_objects_v2(Bucket="docs-bucket", Prefix="lake/_quality/docs/")
+    # Another task (another machine) validated earlier: its result is in the lake only.
+    client.put_object(Bucket="docs-bucket", Key="lake/_quality/gx/validations/bronze.run/r0/t0/b.json",
+                      Body=b'{"from": "another task"}')
+    site, store = tmp_path / "site", tmp_path / "store"
+    pull_results(s3_settings, store, lake.quality_validations)
+    assert (store / "bronze.run" / "r0" / "t0" / "b.json").read_text() == '{"from": "another task"}'
+
+    (site / "validations" / "silver.run").mkdir(parents=True)
+    (site / "old.html").write_text("built by an earlier process")
+    os.utime(site / "old.html", (1_000_000, 1_000_000))
+    since = 2_000_000.0
+    (site / "index.html").write_text("<html>index</html>")
+    (site / "validations" / "silver.run" / "r1.html").write_text("<html>r1</html>")
+    (store / "silver.run" / "r1" / "t1").mkdir(parents=True)
+    (store / "silver.run" / "r1" / "t1" / "b.json").write_text("{}")
+    os.utime(store / "bronze.run" / "r0" / "t0" / "b.json", (1_000_000, 1_000_000))
+
+    where = publish(s3_settings, site, lake.quality_docs, store, lake.quality_validations, since=since)
+
+    listed = client.list_objects_v2(Bucket="docs-bucket", Prefix="lake/_quality/")
     assert sorted(o["Key"] for o in listed["Contents"]) == [
         "lake/_quality/docs/index.html",
         "lake/_quality/docs/validations/silver.run/r1.html",
+        "lake/_quality/gx/validations/bronze.run/r0/t0/b.json",
+        "lake/_quality/gx/validations/silver.run/r1/t1/b.json",
     ]
     index = client.get_object(Bucket="docs-bucket", Key="lake/_quality/docs/index.html")
     assert index["ContentType"] == "text/html"

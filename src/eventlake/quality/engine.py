@@ -1,10 +1,12 @@
 """Great Expectations plumbing: suites from expectations/ → GX suites, checkpoints, Data Docs.
 
-GX's own project (its config and validation store) lives in a temporary folder per process;
-the repository's YAML files stay the only definition of the suites. One process (e.g.
-`eventlake pipeline`) reuses one context, so its Data Docs index lists every layer it
-validated. Data Docs are written to `_quality/docs/` of a local lake, or built in a local
-folder and uploaded for an S3 lake.
+GX's project config lives in a temporary folder per process; the repository's YAML files
+stay the only definition of the suites. The validation results are the lake's: GX's
+validation results store is `_quality/gx/validations/` of the lake (for an S3 lake, a local
+copy synchronised with that prefix), so the one Data Docs site, `_quality/docs/`, lists
+every validation of every process and task that ran on the lake, newest first (the index
+shows the newest INDEX_LIMIT; every validation keeps its page). A build renders only the
+pages of its own results, so its cost does not grow with the lake's history.
 
 Small batches (gold aggregates, up to PANDAS_MAX_ROWS rows) are validated with GX's pandas
 engine, larger ones with its Spark engine: same expectations, same results.
@@ -50,6 +52,9 @@ SAMPLE_VALUES = 5
 # Batches up to this many rows are validated with GX's pandas engine (see below).
 PANDAS_MAX_ROWS = 50_000
 SPARK_ONLY = frozenset({"UnexpectedRowsExpectation"})
+RESULTS_STORE = "eventlake_validation_results"
+# Validations the Data Docs index lists (the newest); rendering the index reads each one.
+INDEX_LIMIT = 200
 
 
 def build_expectation(suite: SuiteSpec, spec: ExpectationSpec) -> Expectation:
@@ -76,7 +81,7 @@ def build_expectation(suite: SuiteSpec, spec: ExpectationSpec) -> Expectation:
 class GxWorkspace:
     """One GX file context in a temporary folder, with eventlake's Spark data source and docs site."""
 
-    def __init__(self, docs_dir: Path):
+    def __init__(self, docs_dir: Path, results_dir: Path):
         # GX sends usage analytics unless told not to; a lakehouse job must not phone home.
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
         import great_expectations as gx
@@ -88,8 +93,15 @@ class GxWorkspace:
         self.context = gx.get_context(mode="file", project_root_dir=str(self.root))
         self.context.enable_analytics(False)
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        results_dir.mkdir(parents=True, exist_ok=True)
+        self.context.add_store(RESULTS_STORE, {
+            "class_name": "ValidationResultsStore",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(results_dir)},
+        })
+        self.context.validation_results_store_name = RESULTS_STORE
         self.context.variables.save()
         self.docs_dir = docs_dir
+        self.results_dir = results_dir
         docs_dir.mkdir(parents=True, exist_ok=True)
         self.context.add_data_docs_site(
             DOCS_SITE,
@@ -97,7 +109,9 @@ class GxWorkspace:
                 "class_name": "SiteBuilder",
                 # GX's TypedDict for this config is incomplete (its own note says so); SiteBuilder takes it.
                 "show_how_to_buttons": False,  # type: ignore[typeddict-unknown-key]
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "site_index_builder": {
+                    "class_name": "DefaultSiteIndexBuilder", "validation_results_limit": INDEX_LIMIT,
+                },
                 "store_backend": {
                     "class_name": "TupleFilesystemStoreBackend",
                     "base_directory": str(docs_dir),
@@ -107,6 +121,8 @@ class GxWorkspace:
         # eventlake persists each batch itself and releases it after its checkpoint; GX's
         # own persist would keep every batch of the process cached.
         self._checkpoints: dict[str, tuple[tuple[str, str], Checkpoint]] = {}
+        # What the next docs build renders: the results and suites validated since the last.
+        self._unrendered: list[Any] = []
         self.sources: dict[str, SparkDatasource | PandasDatasource] = {
             "spark": self.context.data_sources.add_spark(DATASOURCE, persist=False),
             "pandas": self.context.data_sources.add_pandas(f"{DATASOURCE}-small"),
@@ -176,6 +192,9 @@ class GxWorkspace:
         finally:
             if engine == "spark":
                 frame.unpersist()
+        from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+        self._unrendered += [*outcome.run_results, ExpectationSuiteIdentifier(name=suite.name)]
         by_name = {e.name: e for e in expectations}
         results = []
         for validation in outcome.run_results.values():
@@ -187,7 +206,10 @@ class GxWorkspace:
         return results
 
     def build_docs(self) -> Path:
-        self.context.build_data_docs(site_names=[DOCS_SITE])
+        """Render this process's new validations and their suites, and the site's index
+        (which lists the lake's newest validations, from any process)."""
+        self.context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=self._unrendered)
+        self._unrendered = []
         return self.docs_dir / "index.html"
 
 
@@ -269,32 +291,66 @@ def _to_result(
 _WORKSPACES: dict[str, GxWorkspace] = {}
 
 
-def workspace(docs_dir: Path) -> GxWorkspace:
-    """The process's GX workspace for a docs folder (one context per process and lake)."""
+def workspace(docs_dir: Path, results_dir: Path) -> GxWorkspace:
+    """The process's GX workspace for a lake (one context per process and lake)."""
     key = str(docs_dir)
     if key not in _WORKSPACES:
-        _WORKSPACES[key] = GxWorkspace(docs_dir)
+        _WORKSPACES[key] = GxWorkspace(docs_dir, results_dir)
     return _WORKSPACES[key]
 
 
-def local_docs_dir(settings: Settings, lake_docs: str) -> Path:
-    """Where GX writes the docs site: the lake's folder, or a local staging folder for S3."""
+def local_quality_dirs(settings: Settings, lake_docs: str, lake_results: str) -> tuple[Path, Path]:
+    """(docs site, validation results) where GX writes them: the lake's own folders, or for
+    an S3 lake local copies that `pull_results` and `publish` keep in step with it (GX
+    1.x stores only on a filesystem)."""
     if not settings.is_s3:
-        return Path(lake_docs)
-    staging = Path(tempfile.gettempdir()) / "eventlake-quality-docs" / settings.lake_root.split("://", 1)[1]
-    return staging
+        return Path(lake_docs), Path(lake_results)
+    staging = Path(tempfile.gettempdir()) / "eventlake-quality" / settings.lake_root.split("://", 1)[1]
+    return staging / "docs", staging / "validations"
 
 
-def publish_docs(settings: Settings, docs_dir: Path, lake_docs: str) -> str:
-    """Upload a locally built site to `_quality/docs/` of an S3 lake; returns where it lives."""
+def _bucket_and_prefix(uri: str) -> tuple[str, str]:
+    bucket, _, prefix = uri.split("://", 1)[1].partition("/")
+    return bucket, prefix.rstrip("/")
+
+
+def _remote_keys(client: Any, bucket: str, prefix: str) -> set[str]:
+    keys: set[str] = set()
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/"):
+        keys.update(item["Key"][len(prefix) + 1:] for item in page.get("Contents", []))
+    return keys
+
+
+def pull_results(settings: Settings, results_dir: Path, lake_results: str) -> None:
+    """Bring an S3 lake's validation results that the local copy lacks (other tasks' and
+    machines'), so the index this process builds lists them too."""
+    if not settings.is_s3:
+        return
+    from eventlake.landing import s3_client
+
+    client = s3_client(settings)
+    bucket, prefix = _bucket_and_prefix(lake_results)
+    for relative in sorted(_remote_keys(client, bucket, prefix)):
+        target = results_dir / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            client.download_file(bucket, f"{prefix}/{relative}", str(target))
+
+
+def publish(settings: Settings, docs_dir: Path, lake_docs: str, results_dir: Path, lake_results: str,
+            since: float) -> str:
+    """Upload what this process wrote (validation results, docs pages, the index) to an S3
+    lake; returns where the site's index lives."""
     if not settings.is_s3:
         return str(docs_dir / "index.html")
     from eventlake.landing import s3_client
 
     client = s3_client(settings)
-    bucket, _, prefix = lake_docs.split("://", 1)[1].partition("/")
-    for path in sorted(p for p in docs_dir.rglob("*") if p.is_file()):
-        key = f"{prefix}/{path.relative_to(docs_dir).as_posix()}"
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        client.upload_file(str(path), bucket, key, ExtraArgs={"ContentType": content_type})
+    for folder, uri in ((results_dir, lake_results), (docs_dir, lake_docs)):
+        bucket, prefix = _bucket_and_prefix(uri)
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.stat().st_mtime >= since):
+            key = f"{prefix}/{path.relative_to(folder).as_posix()}"
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            client.upload_file(str(path), bucket, key, ExtraArgs={"ContentType": content_type})
+    bucket, prefix = _bucket_and_prefix(lake_docs)
     return f"s3://{bucket}/{prefix}/index.html"

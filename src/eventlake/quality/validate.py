@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,7 @@ from eventlake.clock import as_utc, from_spark, utc_now
 from eventlake.config import Settings
 from eventlake.lake import Lake
 from eventlake.quality.batches import BUILDERS, BatchContext, Skip, run_parameters
-from eventlake.quality.engine import local_docs_dir, publish_docs, workspace
+from eventlake.quality.engine import local_quality_dirs, publish, pull_results, workspace
 from eventlake.quality.report import ExpectationResult, QualityReport, write_results
 from eventlake.quality.suites import LayerSuites, SuiteDefinitionError, SuiteSpec, load_layer
 from eventlake.state import delta_table_exists
@@ -78,8 +79,10 @@ def validate_layer(
     parameters = base_parameters(settings, definitions) | run_parameters(
         run_summary if layer != "bronze" else None
     )
-    docs_dir = local_docs_dir(settings, lake.quality_docs)
-    gx_workspace = workspace(docs_dir)
+    docs_dir, results_dir = local_quality_dirs(settings, lake.quality_docs, lake.quality_validations)
+    started = time.time()
+    pull_results(settings, results_dir, lake.quality_validations)
+    gx_workspace = workspace(docs_dir, results_dir)
     report = QualityReport(layer, run_id)
     cache: dict[str, Any] = {}
     for suite in definitions.suites:
@@ -105,7 +108,9 @@ def validate_layer(
         if runnable:
             report.results.extend(gx_workspace.validate(suite, runnable, frame, parameters, run_id))
     gx_workspace.build_docs()
-    report.docs_index = publish_docs(settings, docs_dir, lake.quality_docs)
+    report.docs_index = publish(
+        settings, docs_dir, lake.quality_docs, results_dir, lake.quality_validations, since=started
+    )
     write_results(spark, lake, report, as_utc(validated_at) if validated_at else utc_now())
     log.info(
         "%s quality for run %s: %d expectations, %d warnings, %d critical failures",
