@@ -6,9 +6,16 @@ costs a minute and a half. The answer is read from what the jobs themselves keep
 - **bronze** has work when a landing file is missing from the ingestion ledger
   (`_state/ingested_files`, read with delta-rs, only the landing dates listed);
 - **silver** has work when bronze has a Delta version its consumer has not read
-  (`_state/consumers/silver.events.json` behind bronze's version);
-- **gold** has work when silver has a version a gold table has not reflected, when a gold
-  table does not exist yet, or when its stored columns are not the definition's.
+  (`_state/consumers/silver.events.json` behind bronze's version) that adds rows: silver
+  reads bronze's inserted lines, so an erasure's or retention's deletes and a compaction
+  of bronze give it nothing to do;
+- **gold** has work when silver has a version a gold table has not reflected that changes
+  rows (an erasure's deletes do; retention's tagged deletes and compaction do not: gold
+  keeps the periods silver no longer holds), when a gold table does not exist yet, or when
+  its stored columns are not the definition's.
+
+Which commits change what is read from each commit's `operation`, `operationMetrics` and
+`userMetadata` in the Delta log (`DeltaTable.history`).
 
 The check is conservative: whatever it cannot decide counts as work (a landing URI spelt
 differently from Spark's, an unreadable table), so the worst it can do is start Spark for
@@ -21,7 +28,8 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from eventlake.config import Settings
@@ -80,9 +88,12 @@ def pending_work(settings: Settings) -> Pending:
         reasons.append(f"bronze: {new_files} landing file(s) not ingested yet")
 
     watermarks = _watermarks(settings, lake)
-    bronze_version = _version(settings, lake.bronze_events.path)
+    bronze = _delta_table(settings, lake.bronze_events.path)
+    bronze_version = None if bronze is None else int(bronze.version())
     silver_read = watermarks.get(SILVER_CONSUMER)
-    silver_behind = bronze_version is not None and (silver_read is None or silver_read < bronze_version)
+    silver_behind = bronze is not None and (
+        silver_read is None or _changed_since(bronze, silver_read, adds_rows)
+    )
     if silver_behind:
         reasons.append(f"silver: bronze is at version {bronze_version}, silver has read up to {silver_read}")
 
@@ -163,11 +174,6 @@ def _delta_table(settings: Settings, path: str) -> DeltaTable | None:
         return None
 
 
-def _version(settings: Settings, path: str) -> int | None:
-    table = _delta_table(settings, path)
-    return None if table is None else int(table.version())
-
-
 def _watermarks(settings: Settings, lake: Lake) -> dict[str, int]:
     """Every consumer's watermark: its object, or the legacy shared table for old lakes."""
     from eventlake.lease import store_for
@@ -190,8 +196,8 @@ def _gold_behind(settings: Settings, lake: Lake, watermarks: dict[str, int]) -> 
     """Gold tables a run would write: missing, of another shape, or behind silver."""
     from eventlake.gold.tables import GOLD_TABLES
 
-    silver_version = _version(settings, lake.silver_events.path)
-    if silver_version is None:
+    silver = _delta_table(settings, lake.silver_events.path)
+    if silver is None:
         return []  # no silver: gold has nothing to read (the gold job says the same)
     behind = []
     for name, table in GOLD_TABLES.items():
@@ -201,7 +207,56 @@ def _gold_behind(settings: Settings, lake: Lake, watermarks: dict[str, int]) -> 
             stored is None
             or [f.name for f in stored.schema().fields] != list(table.column_names)
             or read is None
-            or read < silver_version
+            or _changed_since(silver, read, changes_gold)
         ):
             behind.append(name)
     return behind
+
+
+# --- which commits a consumer must read ------------------------------------------------
+
+# Operations that rewrite files without changing a row: no change-feed rows at all.
+_NO_ROW_CHANGE = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END", "SET TBLPROPERTIES"})
+
+
+def _metric(commit: dict[str, Any], name: str) -> int | None:
+    value = (commit.get("operationMetrics") or {}).get(name)
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def adds_rows(commit: dict[str, Any]) -> bool:
+    """Whether a commit can put an `insert` in the change feed (what silver reads of bronze).
+    Unknown operations count (conservative)."""
+    operation = commit.get("operation")
+    if operation in _NO_ROW_CHANGE or operation == "DELETE":
+        return False
+    if operation == "WRITE" and _metric(commit, "numOutputRows") == 0:  # e.g. a table's creation
+        return False
+    if operation == "MERGE":
+        inserted, updated = _metric(commit, "numTargetRowsInserted"), _metric(commit, "numTargetRowsUpdated")
+        return inserted is None or updated is None or inserted + updated > 0
+    return True
+
+
+def changes_gold(commit: dict[str, Any]) -> bool:
+    """Whether a silver commit is a change gold reflects: any row change but retention's."""
+    from eventlake.maintenance.retention import RETENTION_COMMIT_TAG
+
+    if commit.get("operation") in _NO_ROW_CHANGE:
+        return False
+    return not str(commit.get("userMetadata") or "").startswith(RETENTION_COMMIT_TAG)
+
+
+def _changed_since(table: DeltaTable, after: int, counts: Callable[[dict[str, Any]], bool]) -> bool:
+    """Whether a commit after version `after` of `table` is one that `counts`. When the log
+    no longer holds every such commit (cleaned up), the answer is yes."""
+    newest = int(table.version())
+    if after >= newest:
+        return False
+    commits = [c for c in table.history(newest - after) if int(c.get("version", newest)) > after]
+    if len(commits) < newest - after:
+        return True
+    return any(counts(commit) for commit in commits)

@@ -72,6 +72,45 @@ def test_each_layer_behind_is_named_until_a_run_has_done_its_work(spark, tmp_pat
     assert state.new_landing_files > 0 and not state.silver_behind
 
 
+def test_commits_that_change_no_row_a_consumer_reads_are_not_work(spark, tmp_path):
+    """After an erasure's or retention's deletes and a compaction, the next hourly run must
+    not start Spark for nothing; an erasure's deletes in silver are gold's work."""
+    from delta.tables import DeltaTable
+
+    from eventlake.gold.tables import GOLD_TABLES
+    from eventlake.maintenance.retention import RETENTION_COMMIT_TAG
+    from eventlake.maintenance.tables import commit_metadata
+
+    settings = lake_settings(tmp_path / "lake")
+    lake = Lake.from_settings(settings)
+    generate_traffic(settings, events=120, days=2, start_date=date(2026, 11, 2), seed=8)
+    run_pipeline(spark, settings, run_id="first", quality=False)
+    assert pending_work(settings).idle
+
+    # Bronze loses lines (an erasure, retention) and is compacted: silver reads inserts only.
+    DeltaTable.forPath(spark, lake.bronze_events.path).delete("line_number = 1")
+    spark.sql(f"OPTIMIZE delta.`{lake.bronze_events.path}`")
+    assert pending_work(settings).idle, pending_work(settings).describe()
+    # Silver's retention deletes and a compaction: gold keeps the periods silver dropped.
+    with commit_metadata(spark, f"{RETENTION_COMMIT_TAG} as_of=2027-11-03"):
+        DeltaTable.forPath(spark, lake.silver_events.path).delete("event_date = '2026-11-02'")
+    spark.sql(f"OPTIMIZE delta.`{lake.silver_events.path}`")
+    assert pending_work(settings).idle, pending_work(settings).describe()
+    # What the jobs decide agrees: a pipeline run now changes no table.
+    def versions() -> dict[str, int]:
+        paths = {"silver": lake.silver_events.path} | {n: lake.gold(n).path for n in GOLD_TABLES}
+        return {n: DeltaTable.forPath(spark, p).history(1).first()["version"] for n, p in paths.items()}
+
+    before = versions()
+    run_pipeline(spark, settings, run_id="nothing-to-do", quality=False)
+    assert versions() == before
+
+    # An erasure's delete in silver changes gold: every gold table is behind until a run.
+    DeltaTable.forPath(spark, lake.silver_events.path).delete("event_date = '2026-11-03'")
+    state = pending_work(settings)
+    assert not state.silver_behind and state.gold_behind == tuple(GOLD_TABLES)
+
+
 def test_the_cli_on_an_idle_lake_says_so_without_spark(tmp_path, monkeypatch, capsys):
     from eventlake import cli
 
