@@ -249,13 +249,16 @@ def test_a_backfill_recomputes_exactly_its_logical_dates_and_gold_equals_a_recom
         # Once the DAG processor has stored the DAG: a paused DAG's backfill runs stay
         # queued, so unpause it (the scheduler then also starts today's scheduled run, which
         # finds nothing new and skips its Spark task), and create the backfill.
-        while subprocess.run([str(VENV_BIN / "airflow"), "dags", "unpause", "eventlake_pipeline"],
-                             env=env, capture_output=True, timeout=300).returncode != 0:
-            assert standalone.poll() is None, log_path.read_text()[-4000:]
-            assert time.monotonic() - started < 300, log_path.read_text()[-4000:]
-            time.sleep(3)
-        airflow(env, "backfill", "create", "--dag-id", "eventlake_pipeline",
-                "--from-date", "2026-11-01", "--to-date", "2026-11-02")
+        # (The backfill needs the DAG's serialised form, which the DAG processor may store a
+        # moment after the DAG's row: retried until both commands pass.)
+        for command in (["dags", "unpause", "eventlake_pipeline"],
+                        ["backfill", "create", "--dag-id", "eventlake_pipeline",
+                         "--from-date", "2026-11-01", "--to-date", "2026-11-02"]):
+            while (tried := subprocess.run([str(VENV_BIN / "airflow"), *command], env=env,
+                                           capture_output=True, text=True, timeout=300)).returncode != 0:
+                assert standalone.poll() is None, log_path.read_text()[-4000:]
+                assert time.monotonic() - started < 300, (command, tried.stderr[-3000:])
+                time.sleep(3)
         while True:
             runs = backfill_runs(env, "eventlake_pipeline")
             if len(runs) == 2 and set(runs.values()) <= {"success", "failed"}:
