@@ -74,6 +74,11 @@ already right.
   (exit 3) is not retried.
 - **Explicit recompute:** trigger with `from_date`/`to_date` (YYYY-MM-DD) to make silver
   reprocess those bronze ingest dates and gold rebuild those event dates.
+- **Backfill:** `airflow backfill create --dag-id eventlake_pipeline --from-date … --to-date …`
+  (DAG unpaused): each backfill run recomputes the UTC day(s) of its data interval, as an
+  explicit recompute of those days would; days outside the range are untouched. With the
+  hourly schedule that is 24 runs a day: for many days prefer one run with
+  `from_date`/`to_date` (docs/airflow.md, "Runbooks").
 - **On failure:** `run_pipeline` retries 3 times with exponential backoff (a quality gate
   never); when it fails for good the failure is logged (`eventlake task failed {...}`) and
   recorded in the lake's `_state/task_failures` table. Read the task's log (the failing

@@ -246,14 +246,13 @@ def test_a_backfill_recomputes_exactly_its_logical_dates_and_gold_equals_a_recom
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
     try:
-        # Once the DAG processor has stored the DAG: a paused DAG's backfill runs stay
-        # queued, so unpause it (the scheduler then also starts today's scheduled run, which
-        # finds nothing new and skips its Spark task), and create the backfill.
-        # (The backfill needs the DAG's serialised form, which the DAG processor may store a
-        # moment after the DAG's row: retried until both commands pass.)
-        for command in (["dags", "unpause", "eventlake_pipeline"],
-                        ["backfill", "create", "--dag-id", "eventlake_pipeline",
-                         "--from-date", "2026-11-01", "--to-date", "2026-11-02"]):
+        # The backfill needs the DAG's serialised form, which the DAG processor may store
+        # only now: retried until it passes. Then unpause (a paused DAG's backfill runs stay
+        # queued; `dags unpause` of a DAG not stored yet exits 0 and does nothing). The
+        # scheduler then also starts today's scheduled run, which finds nothing new.
+        for command in (["backfill", "create", "--dag-id", "eventlake_pipeline",
+                         "--from-date", "2026-11-01", "--to-date", "2026-11-02"],
+                        ["dags", "unpause", "eventlake_pipeline"]):
             while (tried := subprocess.run([str(VENV_BIN / "airflow"), *command], env=env,
                                            capture_output=True, text=True, timeout=300)).returncode != 0:
                 assert standalone.poll() is None, log_path.read_text()[-4000:]
