@@ -78,7 +78,7 @@ class Running:
 
 
 @contextlib.contextmanager
-def serve(settings: Settings, clock: ManualClock | None = None, **app_kwargs):
+def serve(settings: Settings, clock: ManualClock | None = None, port: int | None = None, **app_kwargs):
     """The collector app under uvicorn in a thread; shut down (and flushed) on exit."""
     import uvicorn
 
@@ -87,7 +87,7 @@ def serve(settings: Settings, clock: ManualClock | None = None, **app_kwargs):
 
     clock = clock or ManualClock()
     app = CollectorApp(settings, clock=clock, **app_kwargs)
-    port = free_port()
+    port = port or free_port()
     config = server_config(app, settings, host="127.0.0.1", port=port, loop="asyncio")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -16,6 +16,7 @@ import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Literal
 
 import orjson
@@ -26,7 +27,7 @@ from eventlake.landing import LandingSink, sink_for
 from eventlake.privacy import consent_keeps, truncate_ip
 from eventlake.taxonomy import Taxonomy, load_taxonomy
 
-from . import telemetry
+from . import segment_api, telemetry
 from .auth import AuthError, Authenticator, Principal
 from .body import is_wide_charset, number_problem, parse_body
 from .flusher import Flusher
@@ -40,9 +41,7 @@ log = logging.getLogger("eventlake.collector")
 
 MAX_BODY_BYTES = 100 * 1024  # after decompression (contract §8, source 004 §2.3)
 MAX_EVENTS = 500
-# gzip never shrinks incompressible data by more than its header, so a compressed body this
-# much larger than the limit cannot decompress below it: refuse it without reading it all.
-MAX_WIRE_BYTES = MAX_BODY_BYTES + 1024
+SEGMENT_PATHS = frozenset(("/v1/batch", *(f"/v1/{call}" for call in segment_api.CALL_TYPES)))
 PROBLEM_BASE = "https://eventlake.dev/problems/"
 SPOOL_RETRY_AFTER = "5"
 
@@ -169,6 +168,9 @@ class CollectorApp:
             "/readyz": ("GET", self._readyz),
             "/metrics": ("GET", self._metrics),
             "/openapi.json": ("GET", self._openapi),
+            # Segment's HTTP Tracking API (docs/segment.md)
+            "/v1/batch": ("POST", self._segment_batch),
+            **{f"/v1/{call}": ("POST", partial(self._segment_call, call)) for call in segment_api.CALL_TYPES},
         }
         self._openapi_body = orjson.dumps(openapi_document())
 
@@ -194,6 +196,10 @@ class CollectorApp:
                               headers=[(b"allow", method.encode())])
             status, headers, body = await handler(Request(scope, receive))
         except Problem as problem:
+            if path in SEGMENT_PATHS:
+                # Segment's and RudderStack's SDKs read `code` and `message` from an error
+                # body (RudderStack's fails on a body without them); RFC 7807 allows both.
+                problem.extensions = {"code": problem.slug, "message": problem.detail, **problem.extensions}
             status, body = problem.status, problem.body(path)
             headers = [(b"content-type", b"application/problem+json"), *problem.headers]
         except _ClientGone:
@@ -272,14 +278,18 @@ class CollectorApp:
 
     # --- shared request steps ---------------------------------------------------------
 
-    def _authenticate(self, request: Request) -> Principal:
+    def _authenticate(self, request: Request, *, write_key: bool = False) -> Principal:
+        """Who posts. `write_key`: Segment's routes also take HTTP Basic with an API key as the
+        user name (Segment's write key)."""
         try:
-            return self.auth.authenticate(request.headers.get(b"authorization"), request.headers.get(b"x-api-key"))
+            return self.auth.authenticate(request.headers.get(b"authorization"), request.headers.get(b"x-api-key"),
+                                          basic=write_key)
         except AuthError as error:
+            challenge = b'Basic realm="eventlake"' if write_key else b'Bearer realm="eventlake"'
             raise Problem(401, "unauthorized", "Unauthorized", str(error),
-                          headers=[(b"www-authenticate", b'Bearer realm="eventlake"')]) from None
+                          headers=[(b"www-authenticate", challenge)]) from None
 
-    async def _read_json(self, request: Request) -> Any:
+    async def _read_json(self, request: Request, limit: int = MAX_BODY_BYTES) -> Any:
         content_type, _, parameters = (request.header(b"content-type") or "").partition(";")
         content_type = content_type.strip().lower()
         if content_type != "application/json":
@@ -294,13 +304,15 @@ class CollectorApp:
             raise Problem(415, "unsupported-encoding", "Unsupported content encoding",
                           f"Content-Encoding {encoding[:40]!r} is not supported; use gzip or none")
         compressed = encoding != "identity"
-        wire_limit = MAX_WIRE_BYTES if compressed else MAX_BODY_BYTES
+        # gzip never shrinks incompressible data by more than its header, so a compressed
+        # body this much larger than the limit cannot decompress below it.
+        wire_limit = limit + 1024 if compressed else limit
         declared = request.header(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > wire_limit:
-            raise _too_large(f"the body is {int(declared)} bytes; the limit is {MAX_BODY_BYTES} bytes")
-        raw = await _read_body(request.receive, wire_limit)
+            raise _too_large(f"the body is {int(declared)} bytes; the limit is {limit} bytes")
+        raw = await _read_body(request.receive, wire_limit, limit)
         if compressed:
-            raw = gunzip(raw, MAX_BODY_BYTES)
+            raw = gunzip(raw, limit)
         if is_wide_charset(raw):
             raise Problem(415, "unsupported-charset", "Unsupported charset",
                           "the body is UTF-16 or UTF-32; JSON bodies are UTF-8 (RFC 8259)")
@@ -369,9 +381,13 @@ class CollectorApp:
 
     def _admit(
         self, events: list[Any], principal: Principal, request: Request, now: datetime,
-        counts: Counter[tuple[str, str]],
+        counts: Counter[tuple[str, str]], *, land_rejected: bool = False,
     ) -> tuple[list[bytes], list[dict[str, Any]], int, list[float]]:
-        """Judge, filter by consent and enrich each event. Returns (spool lines, errors, dropped)."""
+        """Judge, filter by consent and enrich each event. Returns (spool lines, errors, dropped).
+
+        With `land_rejected`, an event the judge refuses is landed anyway (enriched, so it
+        holds no full IP) for silver to quarantine with the same reason: for senders that
+        never read the answer (Segment's SDKs), quarantine is where a rejection is seen."""
         stamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         unix_ms = int(now.timestamp() * 1000)
         enrichment = {
@@ -402,7 +418,20 @@ class CollectorApp:
             if rejection is not None:
                 errors.append({"index": index, "code": rejection.reason, "message": rejection.detail})
                 name = event.get("event_name") if isinstance(event, dict) else None
-                counts[(name if isinstance(name, str) and name in taxonomy else "unknown", "rejected")] += 1
+                label = name if isinstance(name, str) and name in taxonomy else "unknown"
+                status = "rejected"
+                # Not an inexact number: silver's judge does not apply that rule, and would
+                # keep the line with the number rounded (docs/collector.md).
+                if land_rejected and isinstance(event, dict) and problem is None:
+                    event.update(enrichment)
+                    if event.get("event_id") is None:
+                        event["event_id"] = new_event_id()
+                    try:
+                        lines.append(dumps(event))
+                        status = "quarantined"
+                    except TypeError:  # an integer beyond 64 bits: no lake reader could read the line
+                        pass
+                counts[(label, status)] += 1
                 continue
             name = event["event_name"]
             spec = taxonomy.get(name)
@@ -534,6 +563,57 @@ class CollectorApp:
         return _json(202, {"accepted": len(lines) + dropped, "rejected": len(errors), "correlationId": correlation_id,
                            "errors": errors})
 
+    async def _segment_batch(self, request: Request) -> Response:
+        principal = self._authenticate(request, write_key=True)
+        body = await self._read_json(request, segment_api.MAX_BATCH_BYTES)
+        messages = body.get("batch") if isinstance(body, dict) else None
+        if not isinstance(messages, list):
+            raise Problem(400, "malformed-body", "Malformed body", 'the body must be {"batch": [message, ...]}',
+                          code="MALFORMED_JSON")
+        if len(messages) > segment_api.MAX_BATCH_MESSAGES:
+            raise _too_large(f"{len(messages)} messages in one request; the limit is {segment_api.MAX_BATCH_MESSAGES}")
+        return await self._segment(request, principal, "/v1/batch", messages, None, body.get("sentAt"))
+
+    async def _segment_call(self, call_type: str, request: Request) -> Response:
+        principal = self._authenticate(request, write_key=True)
+        body = await self._read_json(request, segment_api.MAX_CALL_BYTES)
+        if not isinstance(body, dict):
+            raise Problem(400, "malformed-body", "Malformed body", f"the body must be one {call_type} message (an object)",
+                          code="MALFORMED_JSON")
+        return await self._segment(request, principal, f"/v1/{call_type}", [body], call_type, None)
+
+    async def _segment(
+        self, request: Request, principal: Principal, route: str, messages: list[Any], call_type: str | None,
+        sent_at: Any,
+    ) -> Response:
+        """Segment messages → envelopes → the same judge, consent, enrichment and spool as
+        /v1/events. Segment's SDKs ignore the answer, so a message that maps but fails the
+        judge is landed for silver's quarantine (`quarantined`); one that is no Segment call
+        at all is refused (`rejected`) and listed, as /v1/events lists its refusals."""
+        now = self.clock()
+        counts: Counter[tuple[str, str]] = Counter()
+        envelopes: list[dict[str, Any]] = []
+        positions: list[int] = []
+        errors: list[dict[str, Any]] = []
+        for index, message in enumerate(messages):
+            try:
+                envelopes.append(segment_api.to_envelope(message, call_type=call_type, received_at=now,
+                                                     batch_sent_at=sent_at, salt=self.settings.pseudonym_salt))
+                positions.append(index)
+            except segment_api.UnmappableMessage as error:
+                errors.append({"index": index, "code": error.code, "message": str(error)})
+                counts[("unknown", "rejected")] += 1
+        device = next((e["device_id"] for e in envelopes if isinstance(e.get("device_id"), str)), None)
+        self._rate_limit(principal, device, route, request)
+        lines, judged, dropped, ages = self._admit(envelopes, principal, request, now, counts, land_rejected=True)
+        errors.extend({**error, "index": positions[error["index"]]} for error in judged)
+        errors.sort(key=lambda e: e["index"])
+        await self._commit(now, lines)
+        self._record(counts, len(messages), ages)
+        quarantined = sum(n for (_, status), n in counts.items() if status == "quarantined")
+        return _json(200, {"success": True, "accepted": len(lines) - quarantined + dropped, "quarantined": quarantined,
+                           "rejected": len(errors) - quarantined, "dropped": dropped, "errors": errors})
+
     async def _healthz(self, request: Request) -> Response:
         return _json(200, {"status": "ok"})
 
@@ -581,7 +661,7 @@ def _too_large(detail: str) -> Problem:
     return Problem(413, "payload-too-large", "Payload too large", detail)
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
+async def _read_body(receive: Receive, limit: int, body_limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -591,7 +671,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise _too_large(f"the body is larger than {MAX_BODY_BYTES} bytes")
+            raise _too_large(f"the body is larger than {body_limit} bytes")
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)

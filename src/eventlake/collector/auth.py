@@ -9,6 +9,8 @@ signature is looked at. Expiry is checked against the collector's own (injectabl
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import math
 from collections.abc import Callable
@@ -91,11 +93,15 @@ class Authenticator:
     def algorithms(self) -> tuple[str, ...]:
         return tuple(self._keys)
 
-    def authenticate(self, authorization: bytes | None, api_key: bytes | None) -> Principal:
+    def authenticate(self, authorization: bytes | None, api_key: bytes | None, *, basic: bool = False) -> Principal:
+        """`basic`: HTTP Basic is accepted too, its user name an API key (Segment's write key)."""
         if authorization is not None:
             scheme, _, token = authorization.decode("latin-1").strip().partition(" ")
+            if basic and scheme.lower() == "basic":
+                return self._check_api_key(_basic_user(token.strip()))
             if scheme.lower() != "bearer" or not token.strip():
-                raise AuthError("the Authorization header must be 'Bearer <token>'")
+                wanted = "'Basic <write key>:' or 'Bearer <token>'" if basic else "'Bearer <token>'"
+                raise AuthError(f"the Authorization header must be {wanted}")
             return self._verify(token.strip())
         if api_key is not None:
             return self._check_api_key(api_key)
@@ -175,6 +181,18 @@ class Authenticator:
             raise AuthError(f"token 'sub' must be a string of 1 to {MAX_SUBJECT_LENGTH} characters")
         assert exp is not None  # the loop above refused a missing exp
         return float(exp), (float(nbf) if nbf is not None else None), subject
+
+
+def _basic_user(credentials: str) -> bytes:
+    """The user name of HTTP Basic credentials (RFC 7617: base64 of `user:password`)."""
+    try:
+        decoded = base64.b64decode(credentials, validate=True)
+    except (binascii.Error, ValueError):
+        raise AuthError("malformed Basic credentials") from None
+    user, _, _ = decoded.partition(b":")
+    if not user:
+        raise AuthError("the Basic user name must be a write key")
+    return user
 
 
 def _is_finite_number(value: object) -> bool:

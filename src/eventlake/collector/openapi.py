@@ -7,6 +7,8 @@ from typing import Any
 
 from eventlake.taxonomy import load_taxonomy
 
+from .segment_api import CALL_TYPES, MAX_BATCH_MESSAGES
+
 _NULLABLE_STRING = {"type": ["string", "null"], "maxLength": 512}
 _NULLABLE_ID = {"type": ["string", "null"], "maxLength": 64}
 
@@ -35,6 +37,25 @@ def _write_errors(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     }
     responses.update(extra or {})
     return responses
+
+
+def _segment_operation(operation_id: str, summary: str, body_schema: dict[str, Any]) -> dict[str, Any]:
+    counts = {name: {"type": "integer"} for name in ("accepted", "quarantined", "rejected", "dropped")}
+    return {"post": {
+        "operationId": operation_id,
+        "summary": summary,
+        "security": [{"writeKey": []}, {"bearer": []}, {"apiKey": []}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body_schema}}},
+        "responses": _write_errors({
+            "200": {"description": "Durable: mapped messages are in the spool; those the judge refuses land too, for "
+                                   "silver's quarantine (`quarantined`); what is no Segment call is `rejected`.",
+                    "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["success", *counts, "errors"],
+                        "properties": {"success": {"const": True}, **counts, "errors": {"type": "array", "items": {
+                            "type": "object", "required": ["index", "code", "message"]}}}}}}},
+            "413": _problem("Body larger than 500 KB (batch) or 32 KB (one call) after decompression."),
+        }),
+    }}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -118,6 +139,15 @@ def openapi_document() -> dict[str, Any]:
                         "400": _problem("Malformed body, or more than 50 events (batch-too-large).")}),
                 }
             },
+            "/v1/batch": _segment_operation(
+                "segmentBatch", "Segment's batch call: up to 500 KB of messages of any type (docs/segment.md).",
+                {"type": "object", "required": ["batch"], "properties": {
+                    "batch": {"type": "array", "maxItems": MAX_BATCH_MESSAGES,
+                              "items": {"$ref": "#/components/schemas/SegmentMessage"}},
+                    "sentAt": {"type": "string", "format": "date-time"}}}),
+            **{f"/v1/{call}": _segment_operation(
+                f"segment{call.capitalize()}", f"Segment's {call} call: one message, at most 32 KB (docs/segment.md).",
+                {"$ref": "#/components/schemas/SegmentMessage"}) for call in CALL_TYPES},
             "/healthz": {"get": {"operationId": "health", "summary": "The process serves HTTP.", "security": [],
                                  "responses": {"200": {"description": "alive"}}}},
             "/readyz": {"get": {"operationId": "ready", "summary": "Spool writable, flusher alive, lake reachable.",
@@ -134,12 +164,31 @@ def openapi_document() -> dict[str, Any]:
                            "description": "HS256, RS256 or ES256 per configuration; exp required; sub becomes user_id."},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
                            "description": "server-side producers; rate limited per key, not per device"},
+                "writeKey": {"type": "http", "scheme": "basic",
+                             "description": "Segment's routes only: an API key as the user name (the write key), "
+                                            "no password; rate limited per key"},
             },
             "schemas": {
                 "Problem": {"type": "object", "required": ["type", "title", "status"], "properties": {
                     "type": {"type": "string", "format": "uri"}, "title": {"type": "string"},
                     "status": {"type": "integer"}, "detail": {"type": "string"}, "instance": {"type": "string"},
-                    "code": {"type": "string"}}},
+                    "code": {"type": "string"},
+                    "message": {"type": "string", "description": "Segment's routes: the detail again, where "
+                                                                 "Segment's and RudderStack's SDKs read it"}}},
+                "SegmentMessage": {
+                    "type": "object", "additionalProperties": True,
+                    "description": "A message of Segment's Spec; docs/segment.md maps each field to the envelope.",
+                    "properties": {
+                        "type": {"enum": list(CALL_TYPES), "description": "batch items only; a route names its own"},
+                        "event": {"type": "string", "description": "track: the event_name (a taxonomy name)"},
+                        "messageId": {**_NULLABLE_ID, "description": "the event_id"},
+                        "userId": _NULLABLE_ID, "anonymousId": _NULLABLE_ID,
+                        "timestamp": {"type": "string", "format": "date-time"},
+                        "sentAt": {"type": "string", "format": "date-time"},
+                        "context": {"type": "object"}, "properties": {"type": "object"}, "traits": {"type": "object"},
+                        "integrations": {"description": "ignored"},
+                    },
+                },
                 "Envelope": {
                     "type": "object",
                     "required": ["event_name", "session_id"],
