@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("eventlake.pipeline_run", "run one layer: bronze, silver or gold"),
     "generate": ("eventlake.generate.cli", "write realistic synthetic traffic (landing files or POSTs)"),
     "collector": ("eventlake.collector.cli", "serve the HTTP collector"),
+    "kafka": ("eventlake.kafka.cli", "land 002's Kafka topic, up to its current end, into landing/"),
     "demo": ("eventlake.demo", "generate, run the pipeline and print gold, on the local lake"),
     "show": ("eventlake.gold.show", "print a table (e.g. gold.daily_kpis) for people to read"),
     "maintenance": ("eventlake.maintenance.cli", "the lake's upkeep: retention, optimize, vacuum, erase-user"),

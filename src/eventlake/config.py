@@ -98,6 +98,10 @@ class Settings:
     # how long a holder that stopped renewing (killed) keeps blocking others.
     lease_wait_seconds: float = 300.0
     lease_ttl_seconds: float = 120.0
+    # 002's Kafka feed (eventlake.kafka): where the broker is, the topic, the consumer group.
+    kafka_bootstrap_servers: str | None = None
+    kafka_topic: str = "analytics.events"
+    kafka_group: str = "eventlake"
 
     @property
     def is_s3(self) -> bool:
@@ -255,6 +259,11 @@ VARIABLES: tuple[Variable, ...] = (
              "How long a second writer waits for the lake's lease before giving up (exit 75).", minimum=0),
     Variable("EVENTLAKE_LEASE_TTL_SECONDS", "lease_ttl_seconds", "number",
              "How long a lease holder that stopped renewing (killed) keeps blocking others.", above=0),
+    Variable("EVENTLAKE_KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap_servers", "text",
+             "Kafka ingestion: the brokers (host:port, comma separated) of 002's topic."),
+    Variable("EVENTLAKE_KAFKA_TOPIC", "kafka_topic", "text", "Kafka ingestion: the topic (002's default)."),
+    Variable("EVENTLAKE_KAFKA_GROUP", "kafka_group", "text",
+             "Kafka ingestion: the consumer group whose committed offsets are the ingestion's progress."),
     Variable("EVENTLAKE_JWT_SECRET", "jwt_secret", "text", "Collector: HS256 secret of app tokens.", secret=True),
     Variable("EVENTLAKE_JWT_PUBLIC_KEY", "jwt_public_key", "text",
              "Collector: PEM public key of RS256/ES256 app tokens.", secret=True),
@@ -304,6 +313,7 @@ OTHER_VARIABLES: dict[str, str] = {
     "EVENTLAKE_JOBS_DIR": "dags/: where the DAGs find jobs/",
     "EVENTLAKE_PIPELINE_SCHEDULE": "dags/eventlake_pipeline.py: the pipeline's schedule",
     "EVENTLAKE_MAINTENANCE_SCHEDULE": "dags/eventlake_maintenance.py: maintenance's schedule",
+    "EVENTLAKE_KAFKA_SCHEDULE": "dags/eventlake_kafka_ingest.py: the Kafka ingestion's schedule",
     "EVENTLAKE_BUCKET": "infra/: the lake's bucket (MinIO init, policies, Kubernetes)",
     "EVENTLAKE_COLLECTOR_ACCESS_KEY": "infra/docker-compose.yml: the collector's S3 key",
     "EVENTLAKE_COLLECTOR_SECRET_KEY": "infra/docker-compose.yml: the collector's S3 secret",

@@ -56,6 +56,11 @@ class Lake:
     def silver_quarantine(self) -> Table:
         return Table("silver.events_quarantine", self.path("silver/events_quarantine"))
 
+    @property
+    def kafka_quarantine(self) -> Table:
+        """Kafka records that are no 002 record, with their coordinates (eventlake.kafka)."""
+        return Table("bronze.kafka_quarantine", self.path("bronze/kafka_quarantine"))
+
     def gold(self, table: str) -> Table:
         return Table(f"gold.{table}", self.path(f"gold/{table}"))
 

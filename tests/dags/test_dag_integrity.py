@@ -32,7 +32,7 @@ def dagbag():
 
 def test_every_dag_file_imports_without_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert sorted(dagbag.dags) == ["eventlake_gdpr_erasure", "eventlake_maintenance",
+    assert sorted(dagbag.dags) == ["eventlake_gdpr_erasure", "eventlake_kafka_ingest", "eventlake_maintenance",
                                    "eventlake_pipeline"]
 
 
@@ -253,11 +253,18 @@ def test_every_spark_task_submits_an_existing_job(dagbag):
     root = DAGS.parent
     for dag in dagbag.dags.values():
         for task in dag.tasks:
-            if task.task_id == "find_new_work":  # the one task without Spark
+            if task.task_id in ("find_new_work", "land_kafka_records"):  # the tasks without Spark
                 continue
             assert task._conn_id == "spark_default"
             assert Path(task.application).parent.parent == root / "jobs"
             assert Path(task.application).is_file(), task.application
+
+
+def test_the_kafka_ingestion_runs_the_eventlake_command_and_starts_paused(dagbag):
+    dag = dagbag.dags["eventlake_kafka_ingest"]
+    assert [t.task_id for t in dag.tasks] == ["land_kafka_records"]
+    assert dag.get_task("land_kafka_records").bash_command == "eventlake kafka"
+    assert dag.is_paused_upon_creation is True and dag.catchup is False
 
 
 def test_the_erasure_takes_the_user_id_from_conf_and_never_puts_it_on_the_command_line(dagbag):

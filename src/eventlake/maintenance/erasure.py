@@ -7,7 +7,7 @@ In this order, each step idempotent, so a rerun after a crash finishes the work:
 2. landing: each landing file holding the user's lines is rewritten without them (the same
    atomic put the collector lands with; a file left empty is deleted). Its URI stays in
    bronze's ingestion ledger, so the rewritten file is never ingested again;
-3. bronze.events and silver.events_quarantine keep raw lines: a line is the user's when its
+3. bronze.events, silver.events_quarantine and bronze.kafka_quarantine keep raw lines: a line is the user's when its
    JSON `user_id` is the raw id, or when the quoted raw id appears in it (a malformed line
    that still carries it); silver.events holds the pseudonymous `user_key` only.
 4. gold tables with a `user_key` column lose the user's rows at once, for every period —
@@ -205,6 +205,8 @@ def erase_user(
     raw_condition = raw_line_matches(F.col("t.raw"), F.col("s.raw_user_id"))
     _delete_matching(spark, lake.bronze_events, target, raw_condition, tag)
     _delete_matching(spark, lake.silver_quarantine, target, raw_condition, tag)
+    # Kafka records that were no 002 record keep their raw value too (eventlake.kafka).
+    _delete_matching(spark, lake.kafka_quarantine, target, raw_condition, tag)
     by_key = F.col("t.user_key") == F.col("s.user_key")
     _delete_matching(spark, lake.silver_events, target, by_key, tag)
     # Per-user gold rows go now, not only through silver's change feed: gold keeps periods
@@ -212,9 +214,12 @@ def erase_user(
     per_user_gold = per_user_gold_tables(spark, lake)
     for table in per_user_gold:
         _delete_matching(spark, table, target, by_key, tag)
+    from delta.tables import DeltaTable
+
+    kafka = [lake.kafka_quarantine] if DeltaTable.isDeltaTable(spark, lake.kafka_quarantine.path) else []
     rows = {
         table.name: rows_deleted_by(spark, table, tag)
-        for table in (lake.bronze_events, lake.silver_quarantine, lake.silver_events, *per_user_gold)
+        for table in (lake.bronze_events, lake.silver_quarantine, *kafka, lake.silver_events, *per_user_gold)
     }
     # Landing has no history to count from: add this attempt's lines to earlier attempts'.
     rows[LANDING] = landing_lines + _audited(spark, lake, request_id).get(LANDING, 0)

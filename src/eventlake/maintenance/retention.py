@@ -80,6 +80,8 @@ def expire_landing_partitions(spark: SparkSession, landing_root: str, keep_from:
 def apply_retention(
     spark: SparkSession, lake: Lake, as_of: date, policy: RetentionPolicy = RetentionPolicy()
 ) -> RetentionResult:
+    from delta.tables import DeltaTable
+
     tag = f"{RETENTION_COMMIT_TAG} as_of={as_of.isoformat()}"
     rows = {
         lake.bronze_events.name: expire_delta_partitions(
@@ -92,6 +94,10 @@ def apply_retention(
             spark, lake.silver_events, "event_date", cutoff(as_of, policy.silver_days), tag
         ),
     }
+    if DeltaTable.isDeltaTable(spark, lake.kafka_quarantine.path):  # raw Kafka values: bronze's limit
+        rows[lake.kafka_quarantine.name] = expire_delta_partitions(
+            spark, lake.kafka_quarantine, "quarantine_date", cutoff(as_of, policy.bronze_days), tag
+        )
     landing = expire_landing_partitions(
         spark, lake.landing_events, cutoff(as_of, policy.landing_days)
     )
