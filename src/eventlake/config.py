@@ -89,6 +89,8 @@ class Settings:
     flush_bytes: int = 16 * 1024 * 1024
     # Beyond this many unlanded bytes on local disk the collector answers 503.
     spool_max_bytes: int = 1024 * 1024 * 1024
+    # 003's fingerprint window for events without an event_id (0: off).
+    dedupe_window_seconds: float = 60.0
     # Silver quarantine share thresholds (fractions of a run's lines).
     quarantine_warn_share: float = 0.01
     quarantine_fail_share: float = 0.10
@@ -284,6 +286,9 @@ VARIABLES: tuple[Variable, ...] = (
              "Collector: a spool segment is landed at this size.", minimum=1),
     Variable("EVENTLAKE_SPOOL_MAX_BYTES", "spool_max_bytes", "whole",
              "Collector: unlanded bytes beyond which it answers 503.", minimum=1),
+    Variable("EVENTLAKE_DEDUPE_WINDOW_SECONDS", "dedupe_window_seconds", "number",
+             "Collector: an event without event_id whose fingerprint repeats within this many seconds gets the "
+             "first one's id, so silver keeps one (source 003; 0: off).", minimum=0, maximum=86400),
     Variable("EVENTLAKE_RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute", "whole",
              "Collector: events per minute per device (0: no limit).", minimum=0),
     Variable("EVENTLAKE_RATE_LIMIT_USER_PER_MINUTE", "rate_limit_user_per_minute", "whole",

@@ -30,6 +30,7 @@ from eventlake.taxonomy import Taxonomy, load_taxonomy
 from . import segment_api, telemetry
 from .auth import AuthError, Authenticator, Principal
 from .body import is_wide_charset, number_problem, parse_body
+from .fingerprints import FingerprintWindow
 from .flusher import Flusher
 from .ids import ulid, uuid7_maker
 from .metrics import CollectorMetrics
@@ -154,6 +155,8 @@ class CollectorApp:
         self.collector_id = settings.collector_id or default_collector_id()
         self.metrics = CollectorMetrics()
         self.limiter = SlidingWindowLimiter()
+        # 003: id-less events seen again within the window get the first sighting's id.
+        self.fingerprints = FingerprintWindow(settings.dedupe_window_seconds) if settings.dedupe_window_seconds else None
         self._trusted = tuple(ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies)
         # Small memos for per-request work whose answer depends on one short string only.
         self._truncated_ips: dict[str, str | None] = {}
@@ -442,7 +445,12 @@ class CollectorApp:
                 continue
             event.update(enrichment)
             if event.get("event_id") is None:
-                event["event_id"] = new_event_id()
+                if self.fingerprints is None:
+                    event["event_id"] = new_event_id()
+                else:
+                    event["event_id"], repeated = self.fingerprints.event_id(event, now.timestamp(), new_event_id)
+                    if repeated:
+                        self.metrics.fingerprint_repeats.inc()
             client_ts = event.get("client_timestamp")
             if client_ts is not None:
                 parsed = parse_timestamp(client_ts)

@@ -89,6 +89,10 @@ class CollectorMetrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.fingerprint_repeats = Counter(
+            "eventlake_fingerprint_repeats_total",
+            "Events without an event_id whose fingerprint was seen within the dedupe window: they got the "
+            "first sighting's id, so silver keeps one (source 003).", registry=r)
         self.landed_files = Counter("eventlake_landed_files_total", "Landing files written.", registry=r)
         self.landed_events = Counter("eventlake_landed_events_total", "Events written to landing files.", registry=r)
         self.landed_bytes = Counter("eventlake_landed_bytes_total", "Compressed bytes written to the lake.", registry=r)
