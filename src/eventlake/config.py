@@ -89,6 +89,8 @@ class Settings:
     flush_bytes: int = 16 * 1024 * 1024
     # Beyond this many unlanded bytes on local disk the collector answers 503.
     spool_max_bytes: int = 1024 * 1024 * 1024
+    # 002's summary query: its window when the request names none.
+    metrics_window_minutes: int = 60
     # 003's fingerprint window for events without an event_id (0: off).
     dedupe_window_seconds: float = 60.0
     # Silver quarantine share thresholds (fractions of a run's lines).
@@ -286,6 +288,9 @@ VARIABLES: tuple[Variable, ...] = (
              "Collector: a spool segment is landed at this size.", minimum=1),
     Variable("EVENTLAKE_SPOOL_MAX_BYTES", "spool_max_bytes", "whole",
              "Collector: unlanded bytes beyond which it answers 503.", minimum=1),
+    Variable("ANALYTICS_METRICS_WINDOW_MINUTES", "metrics_window_minutes", "whole",
+             "Collector: the window of GET /v1/analytics/metrics/summary when the request names none "
+             "(source 002's setting, by 002's name).", minimum=1, maximum=7 * 24 * 60),
     Variable("EVENTLAKE_DEDUPE_WINDOW_SECONDS", "dedupe_window_seconds", "number",
              "Collector: an event without event_id whose fingerprint repeats within this many seconds gets the "
              "first one's id, so silver keeps one (source 003; 0: off).", minimum=0, maximum=86400),

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Literal
+from urllib.parse import parse_qs
 
 import orjson
 
@@ -27,7 +28,7 @@ from eventlake.landing import LandingSink, sink_for
 from eventlake.privacy import consent_keeps, truncate_ip
 from eventlake.taxonomy import Taxonomy, load_taxonomy
 
-from . import segment_api, telemetry
+from . import analytics, segment_api, telemetry
 from .auth import AuthError, Authenticator, Principal
 from .body import is_wide_charset, number_problem, parse_body
 from .fingerprints import FingerprintWindow
@@ -171,6 +172,9 @@ class CollectorApp:
             "/readyz": ("GET", self._readyz),
             "/metrics": ("GET", self._metrics),
             "/openapi.json": ("GET", self._openapi),
+            # Source 002's queries, answered from silver (docs/kafka.md)
+            "/v1/analytics/events/recent": ("GET", self._recent_events),
+            "/v1/analytics/metrics/summary": ("GET", self._metrics_summary),
             # Segment's HTTP Tracking API (docs/segment.md)
             "/v1/batch": ("POST", self._segment_batch),
             **{f"/v1/{call}": ("POST", partial(self._segment_call, call)) for call in segment_api.CALL_TYPES},
@@ -622,6 +626,19 @@ class CollectorApp:
         return _json(200, {"success": True, "accepted": len(lines) - quarantined + dropped, "quarantined": quarantined,
                            "rejected": len(errors) - quarantined, "dropped": dropped, "errors": errors})
 
+    async def _recent_events(self, request: Request) -> Response:
+        self._authenticate(request)
+        limit = _query_int(request, "limit", analytics.DEFAULT_LIMIT, 1, analytics.MAX_LIMIT)
+        events = await asyncio.to_thread(analytics.recent_events, self.settings, self.clock(), limit)
+        return _json(200, {"limit": limit, "count": len(events), "events": events})
+
+    async def _metrics_summary(self, request: Request) -> Response:
+        self._authenticate(request)
+        window = _query_int(request, "windowMinutes", self.settings.metrics_window_minutes, 1,
+                            analytics.MAX_WINDOW_MINUTES)
+        summary = await asyncio.to_thread(analytics.metrics_summary, self.settings, self.clock(), window)
+        return _json(200, summary)
+
     async def _healthz(self, request: Request) -> Response:
         return _json(200, {"status": "ok"})
 
@@ -654,6 +671,19 @@ def _playback_label(body: Any) -> str:
     if isinstance(event_type, str) and event_type.lower() in telemetry.EVENT_TYPES:
         return f"track.{event_type.lower()}"
     return "unknown"
+
+
+def _query_int(request: Request, name: str, default: int, lowest: int, highest: int) -> int:
+    """A whole-number query parameter within bounds, or a 400 problem naming it."""
+    values = parse_qs(request.scope.get("query_string", b"").decode("latin-1")).get(name)
+    if not values:
+        return default
+    text = values[-1].strip()
+    if not text.isdigit() or not lowest <= int(text) <= highest:
+        raise Problem(400, "invalid-parameter", "Invalid parameter",
+                      f"{name} must be a whole number from {lowest} to {highest}, not {text[:20]!r}",
+                      code="INVALID_FIELD")
+    return int(text)
 
 
 def _charset(parameters: str) -> str | None:

@@ -139,6 +139,33 @@ def openapi_document() -> dict[str, Any]:
                         "400": _problem("Malformed body, or more than 50 events (batch-too-large).")}),
                 }
             },
+            "/v1/analytics/events/recent": {"get": {
+                "operationId": "recentEvents",
+                "summary": "Source 002: the newest events in silver, newest first (as fresh as the pipeline's last run).",
+                "parameters": [{"name": "limit", "in": "query", "required": False,
+                                "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}}],
+                "responses": {
+                    "200": {"description": "002's analytics_events rows", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["limit", "count", "events"], "properties": {
+                            "limit": {"type": "integer"}, "count": {"type": "integer"},
+                            "events": {"type": "array", "items": {"type": "object", "required": [
+                                "id", "event_type", "source", "occurred_at", "ingested_at", "tenant_id", "payload"]}}}}}}},
+                    "400": _problem("limit is not a whole number from 1 to 1000."),
+                    "401": _problem("Missing or bad credentials."),
+                }}},
+            "/v1/analytics/metrics/summary": {"get": {
+                "operationId": "metricsSummary",
+                "summary": "Source 002: counts per event type and a time histogram of the events received in the last "
+                           "windowMinutes (default ANALYTICS_METRICS_WINDOW_MINUTES).",
+                "parameters": [{"name": "windowMinutes", "in": "query", "required": False,
+                                "schema": {"type": "integer", "minimum": 1, "maximum": 10080}}],
+                "responses": {
+                    "200": {"description": "the summary", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["window_minutes", "from", "to", "total", "counts_by_event_type",
+                                                       "bucket_minutes", "histogram"]}}}},
+                    "400": _problem("windowMinutes is not a whole number from 1 to 10080."),
+                    "401": _problem("Missing or bad credentials."),
+                }}},
             "/v1/batch": _segment_operation(
                 "segmentBatch", "Segment's batch call: up to 500 KB of messages of any type (docs/segment.md).",
                 {"type": "object", "required": ["batch"], "properties": {
