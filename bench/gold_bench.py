@@ -110,6 +110,7 @@ def synthesize_silver(spark, path: str, events: int, days: int, *, first_hour: i
         F.lit("bench").alias("collector_id"),
         F.lit("bench.jsonl").alias("source_file"),
         F.col("event_timestamp").alias("ingested_at"),
+        *[F.lit(None).cast("string").alias(c) for c in ("ua_browser", "ua_os", "ua_device")],
     )
     silver = silver.select(*[F.col(f.name).cast(f.dataType) for f in SILVER_EVENTS.fields])
     assert silver.columns == SILVER_COLUMNS

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from eventlake.useragent import ua_fields
 from eventlake.privacy import canonical_market, consent_keeps, effective_consent, redact_pii, truncate_ip
 from eventlake.taxonomy import Taxonomy, shown_value
 
@@ -333,6 +334,7 @@ def normalise(event: dict[str, Any], consent_category: str) -> dict[str, Any]:
         "user_agent": event.get("user_agent"),
         "collector_id": event.get("collector_id"),
         "properties": orjson.dumps(redact_pii(properties)).decode("utf-8"),
+        **ua_fields(event.get("user_agent")),
     }
 
 

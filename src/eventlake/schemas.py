@@ -105,6 +105,12 @@ EVENT_FIELDS: tuple[EventField, ...] = (
     EventField("collector_id", StringType(), "The collector instance that accepted the event.", _J),
     EventField("source_file", StringType(), "The landing file the line came from.", _B),
     EventField("ingested_at", TimestampType(), "When bronze ingested the line (UTC).", _B),
+    # An extension of the contract's columns (source 003's enrichment), after them.
+    EventField("ua_browser", StringType(), "Browser and its version parsed from user_agent (ua-parser), "
+               "e.g. 'Mobile Safari 17.4'; null when unknown.", _J),
+    EventField("ua_os", StringType(), "Operating system and its version parsed from user_agent, e.g. 'iOS 17.4'.", _J),
+    EventField("ua_device", StringType(), "Device parsed from user_agent, e.g. 'iPhone'; null for desktops and "
+               "unknown devices.", _J),
     # The judge's answer for the line, and what silver derives from and then drops.
     EventField("reason", StringType(), "Quarantine reason (contract §5); null for a valid line.", _J, in_silver=False),
     EventField("detail", StringType(), "What the reason is about, for a person.", _J, in_silver=False),

@@ -201,8 +201,8 @@ def test_flows_are_realistic(run):
     valid = [e for e in events if e.get("event_name") in taxonomy
              and taxonomy.get(e["event_name"]).check_properties(e.get("properties")) is None]
     names = Counter(e["event_name"] for e in valid)
-    for name in taxonomy.names:
-        assert names[name] > 0, name
+    for spec in taxonomy:  # every app event of the source documents; Segment's calls come from its SDKs
+        assert (names[spec.name] > 0) != spec.source.startswith("Segment Spec"), spec.name
     results = [e["properties"]["result_count"] for e in valid if e["event_name"] == "search.results"]
     assert 0 in results and max(results) > 0
     types = {e["properties"]["content_type"] for e in valid if e["event_name"] == "playback.stopped"}

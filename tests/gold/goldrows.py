@@ -71,6 +71,9 @@ def silver_row(
         "collector_id": "test",
         "source_file": "test.jsonl",
         "ingested_at": when,
+        "ua_browser": None,
+        "ua_os": None,
+        "ua_device": None,
     }
 
 

@@ -71,6 +71,9 @@ def silver_event(n: int, **changes) -> tuple:
         "collector_id": "c1",
         "source_file": FILE,
         "ingested_at": INGESTED_AT,
+        "ua_browser": None,
+        "ua_os": None,
+        "ua_device": None,
     } | changes
     return tuple(row[c] for c in SILVER_COLUMNS)
 

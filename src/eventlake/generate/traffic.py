@@ -284,7 +284,9 @@ class _Engine:
         self.population = build_population(seed, users)
         self.catalog = Catalog(seed)
         self.factory = PropertyFactory(taxonomy, self.catalog)
-        self.other_events = sorted(n for n in taxonomy.names if n not in FLOW_EVENTS)
+        # The source documents' apps; Segment's calls (source "Segment Spec") come from its SDKs.
+        self.other_events = sorted(n for n in taxonomy.names
+                                   if n not in FLOW_EVENTS and not taxonomy.events[n].source.startswith("Segment Spec"))
         self.other_deck: list[str] = []
         self.unknown_names = [n for n in _UNKNOWN_EVENT_NAMES if n not in taxonomy]
         weights = dict(DEFAULT_FAULT_WEIGHTS if fault_weights is None else fault_weights)

@@ -48,8 +48,14 @@ CONSUMER = SILVER_CONSUMER
 
 
 def ensure_table(spark: SparkSession, path: str, schema: StructType, partition_column: str) -> None:
-    """Create an empty Delta table (with change data feed) if it does not exist yet."""
+    """Create an empty Delta table (with change data feed) if it does not exist yet; give an
+    existing one the columns a newer eventlake added (at the end, nullable: old rows read null)."""
     if delta_table_exists(spark, path):
+        present = set(spark.read.format("delta").load(path).columns)
+        missing = [f for f in schema.fields if f.name not in present]
+        if missing:
+            added = ", ".join(f"{f.name} {f.dataType.simpleString()}" for f in missing)
+            spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({added})")
         return
     (
         spark.createDataFrame([], schema).write.format("delta").mode("append")
