@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kafka": ("eventlake.kafka.cli", "land 002's Kafka topic, up to its current end, into landing/"),
     "demo": ("eventlake.demo", "generate, run the pipeline and print gold, on the local lake"),
     "show": ("eventlake.gold.show", "print a table (e.g. gold.daily_kpis) for people to read"),
-    "maintenance": ("eventlake.maintenance.cli", "the lake's upkeep: retention, optimize, vacuum, erase-user"),
+    "maintenance": ("eventlake.maintenance.cli", "the lake's upkeep: retention, optimize, vacuum, erase-user, dsar"),
     "quality": ("eventlake.quality.cli", "run the data-quality suites and print a summary"),
     "catalog": ("eventlake.catalog_command", "register the lake's tables in the Spark catalog"),
     "sql": ("eventlake.catalog", "run a Spark SQL query against the catalog (bronze.events, gold.x)"),

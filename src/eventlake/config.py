@@ -320,6 +320,7 @@ VARIABLES: tuple[Variable, ...] = (
 # EVENTLAKE_* variables that other parts read (not Settings): never reported as unknown.
 OTHER_VARIABLES: dict[str, str] = {
     "EVENTLAKE_ERASE_USER_ID": "eventlake maintenance erase-user: the raw id of one erasure",
+    "EVENTLAKE_DSAR_USER_ID": "eventlake maintenance dsar: the raw id of one access export (--user-id-env)",
     "EVENTLAKE_JOBS_DIR": "dags/: where the DAGs find jobs/",
     "EVENTLAKE_PIPELINE_SCHEDULE": "dags/eventlake_pipeline.py: the pipeline's schedule",
     "EVENTLAKE_MAINTENANCE_SCHEDULE": "dags/eventlake_maintenance.py: maintenance's schedule",

@@ -32,8 +32,8 @@ def dagbag():
 
 def test_every_dag_file_imports_without_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert sorted(dagbag.dags) == ["eventlake_gdpr_erasure", "eventlake_kafka_ingest", "eventlake_maintenance",
-                                   "eventlake_pipeline"]
+    assert sorted(dagbag.dags) == ["eventlake_dsar_export", "eventlake_gdpr_erasure", "eventlake_kafka_ingest",
+                                   "eventlake_maintenance", "eventlake_pipeline"]
 
 
 def test_airflow_cli_local_parse_finds_no_import_errors(tmp_path):
@@ -127,6 +127,7 @@ def test_default_schedules_never_start_the_pipeline_and_maintenance_together(dag
     pipeline = dagbag.dags["eventlake_pipeline"].timetable
     maintenance = dagbag.dags["eventlake_maintenance"].timetable
     assert dagbag.dags["eventlake_gdpr_erasure"].timetable.can_be_scheduled is False
+    assert dagbag.dags["eventlake_dsar_export"].timetable.can_be_scheduled is False
     expressions = (pipeline.expression, maintenance.expression)
     assert str(pipeline.timezone) == str(maintenance.timezone) == "UTC"
     assert expressions == ("10 * * * *", "40 3 * * *")
@@ -276,6 +277,22 @@ def test_the_erasure_takes_the_user_id_from_conf_and_never_puts_it_on_the_comman
     assert not erase.env_vars
     spec = dag.params.get_param("user_id").schema
     assert spec["type"] == "string" and spec["minLength"] == 1
+
+
+def test_the_dsar_export_takes_the_user_id_from_conf_and_never_puts_it_on_the_command_line(dagbag):
+    dag = dagbag.dags["eventlake_dsar_export"]
+    assert dag.timetable.can_be_scheduled is False  # manual trigger only
+    assert dag.max_active_runs == 1 and dag.catchup is False
+    export = dag.get_task("export_user_data")
+    assert export.secret_env_params == {"EVENTLAKE_DSAR_USER_ID": "user_id"}
+    assert "user_id" not in " ".join(export.application_args)
+    assert export.application_args == ["--request-id", "{{ params.request_id or run_id }}",
+                                       "--output", "{{ params.output }}"]
+    assert not export.env_vars and not export.outlets  # it changes no table a consumer reads
+    assert Path(export.application) == DAGS.parent / "jobs" / "maintenance" / "export_user_data.py"
+    for name in ("user_id", "output"):
+        spec = dag.params.get_param(name).schema
+        assert spec["type"] == "string" and spec["minLength"] == 1, name
 
 
 def test_dag_files_do_not_import_spark():

@@ -5,10 +5,13 @@ DAGs run it (their spark-submit entry points in jobs/maintenance/ call this comm
     eventlake maintenance optimize [--as-of D --recent-days N | --all-partitions] [--table T]
     eventlake maintenance vacuum [--retain-hours 168] [--table T]
     EVENTLAKE_ERASE_USER_ID=<raw id> eventlake maintenance erase-user --request-id R
+    EVENTLAKE_DSAR_USER_ID=<raw id> eventlake maintenance dsar --output PATH [--request-id R]
+        [--user-id-env VARIABLE]
 
 Each task holds the lake's lease while it writes and prints what it did as one JSON line.
-The raw id of an erasure comes from the environment, never from argv: argv shows in process
-lists, in spark-submit's logged command line and in Airflow's rendered task fields.
+The raw id of an erasure or an export comes from the environment, never from argv: argv
+shows in process lists, in spark-submit's logged command line and in Airflow's rendered
+task fields.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ class Task:
     action: Callable[[Any, Settings, argparse.Namespace], Any]
     app_name: str  # the Spark application and the lease holder's name
     # Checks of what the task reads besides argv: a mistake is one line before any lease or JVM.
-    precheck: Callable[[], object] = lambda: None
+    precheck: Callable[[argparse.Namespace], object] = lambda args: None
 
 
 def _configure_retention(parser: argparse.ArgumentParser) -> None:
@@ -131,6 +134,42 @@ def _erase_user(spark: Any, settings: Settings, args: argparse.Namespace) -> dic
     return result.as_dict()
 
 
+def _configure_dsar(parser: argparse.ArgumentParser) -> None:
+    from eventlake.maintenance.dsar import DEFAULT_USER_ID_VARIABLE
+
+    parser.add_argument("--user-id-env", default=DEFAULT_USER_ID_VARIABLE, metavar="VARIABLE",
+                        help="the environment variable that holds the raw user id "
+                        f"(default {DEFAULT_USER_ID_VARIABLE}); the id itself is never an argument")
+    parser.add_argument("--output", required=True, metavar="PATH",
+                        help="where the JSON document goes: a local file path, or a URI such as "
+                        "s3a://bucket/dsar/R.json (written with the lake's S3 settings)")
+    parser.add_argument("--request-id", default=None,
+                        help="the access request's id, kept in _audit/dsar_exports "
+                        "(default: dsar-<UTC time>-<random>)")
+
+
+def _dsar_precheck(args: argparse.Namespace) -> str:
+    """The raw id from the named variable and a writable output: one line before the JVM."""
+    from eventlake.maintenance.dsar import check_output, user_id_from_env
+
+    raw_user_id = user_id_from_env(args.user_id_env)
+    check_output(args.output)
+    return raw_user_id
+
+
+def _dsar(spark: Any, settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from eventlake.maintenance.dsar import export_user
+
+    # The clock at the edge: when this export ran, for the document and the audit record.
+    result = export_user(
+        spark, settings, _dsar_precheck(args), output=args.output, request_id=args.request_id,
+        generated_at=datetime.now(UTC),
+    )
+    return result.as_dict()
+
+
 TASKS: dict[str, Task] = {
     "retention": Task(
         "delete partitions older than the retention limits (004 §8.3); gold is kept",
@@ -147,7 +186,14 @@ TASKS: dict[str, Task] = {
     "erase-user": Task(
         f"erase one user (raw id in ${USER_ID_VARIABLE}) from landing, bronze, quarantine, "
         "silver and per-user gold; gold's aggregates follow on its next run",
-        _configure_erase_user, _erase_user, "eventlake-maintenance-erase-user", precheck=_user_to_erase,
+        _configure_erase_user, _erase_user, "eventlake-maintenance-erase-user",
+        precheck=lambda args: _user_to_erase(),
+    ),
+    "dsar": Task(
+        "export one user's data (raw id in the variable --user-id-env names) as one JSON "
+        "document: silver events, quarantined and bronze raw lines, per-user gold rows "
+        "(right of access and portability, docs/dsar.md); audited in _audit/dsar_exports",
+        _configure_dsar, _dsar, "eventlake-maintenance-dsar", precheck=_dsar_precheck,
     ),
 }
 
@@ -163,7 +209,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     from eventlake.spark import build_spark_session
 
     task = TASKS[args.task]
-    task.precheck()
+    task.precheck(args)
     with lake_lease(settings, task.app_name):  # before the JVM: a waiting task holds no Spark
         spark = build_spark_session(settings, task.app_name)
         result = task.action(spark, settings, args)

@@ -13,6 +13,8 @@ from eventlake.lake import Lake, Table
 
 # Where the erasure audit lives (kept for good: 004 §8.3 asks for audit logs to outlive data).
 ERASURE_AUDIT = "_audit/erasures"
+# One row per right-of-access export (eventlake.maintenance.dsar), kept like the erasures'.
+DSAR_AUDIT = "_audit/dsar_exports"
 # Where the Airflow failure callback records failed tasks (see docs/airflow.md).
 TASK_FAILURES = "_state/task_failures"
 
@@ -55,6 +57,7 @@ def lake_tables(spark: SparkSession, lake: Lake) -> list[MaintainedTable]:
             ("ops.task_failures", TASK_FAILURES),
             ("ops.quality_results", "_quality/results"),
             ("audit.erasures", ERASURE_AUDIT),
+            ("audit.dsar_exports", DSAR_AUDIT),
         )
     ]
     return [t for t in candidates if DeltaTable.isDeltaTable(spark, t.table.path)]
