@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("eventlake.demo", "generate, run the pipeline and print gold, on the local lake"),
     "show": ("eventlake.gold.show", "print a table (e.g. gold.daily_kpis) for people to read"),
     "maintenance": ("eventlake.maintenance.cli", "the lake's upkeep: retention, optimize, vacuum, erase-user, dsar"),
+    "dsar": ("eventlake.maintenance.dsar_cli", "export one user's data as one JSON document (raw id from the environment)"),
     "quality": ("eventlake.quality.cli", "run the data-quality suites and print a summary"),
     "catalog": ("eventlake.catalog_command", "register the lake's tables in the Spark catalog"),
     "sql": ("eventlake.catalog", "run a Spark SQL query against the catalog (bronze.events, gold.x)"),

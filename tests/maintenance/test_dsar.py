@@ -278,20 +278,22 @@ def test_the_command_reads_the_id_from_the_variable_it_is_told(spark, built, tmp
 UNSET = "no user id to export: the environment variable EVENTLAKE_DSAR_USER_ID is not set or empty"
 
 
+@pytest.mark.parametrize("command", [["maintenance", "dsar"], ["dsar"]], ids=["maintenance-dsar", "dsar"])
 @pytest.mark.parametrize("env, message", [
     ({}, UNSET),
     ({"EVENTLAKE_DSAR_USER_ID": "   "}, UNSET),
     ({"EVENTLAKE_DSAR_USER_ID": "x" * 65}, "the user id in EVENTLAKE_DSAR_USER_ID is longer than 64 characters"),
 ])
-def test_a_missing_id_is_one_line_and_exit_2_before_anything_starts(tmp_path, monkeypatch, capsys, env, message):
+def test_a_missing_id_is_one_line_and_exit_2_before_anything_starts(tmp_path, monkeypatch, capsys, env, message,
+                                                                     command):
     monkeypatch.delenv("EVENTLAKE_DSAR_USER_ID", raising=False)
     monkeypatch.setenv("EVENTLAKE_LAKE_URI", str(tmp_path / "lake"))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
 
-    code = cli.main(["maintenance", "dsar", "--output", str(tmp_path / "out.json")])
+    code = cli.main([*command, "--output", str(tmp_path / "out.json")])
 
     assert code == 2
-    assert capsys.readouterr().err.strip().splitlines() == [f"eventlake maintenance: {message}"]
+    assert capsys.readouterr().err.strip().splitlines() == [f"eventlake {command[0]}: {message}"]
     # Stopped before the lease, the JVM and the output.
     assert not (tmp_path / "out.json").exists() and not (tmp_path / "lake").exists()
