@@ -565,9 +565,7 @@ class CollectorApp:
                                                    now=now, salt=self.settings.pseudonym_salt))
             positions.append(index)
         lines, late_errors, dropped, ages = self._admit(envelopes, principal, request, now, counts)
-        for error in late_errors:
-            errors.append({**error, "index": positions[error["index"]]})
-        errors.sort(key=lambda e: e["index"])
+        errors = _in_request_order(errors, late_errors, positions)
         await self._commit(now, lines)
         self._record(counts, len(items), ages)
         log.info("telemetry batch processed",
@@ -618,8 +616,7 @@ class CollectorApp:
         device = next((e["device_id"] for e in envelopes if isinstance(e.get("device_id"), str)), None)
         self._rate_limit(principal, device, route, request)
         lines, judged, dropped, ages = self._admit(envelopes, principal, request, now, counts, land_rejected=True)
-        errors.extend({**error, "index": positions[error["index"]]} for error in judged)
-        errors.sort(key=lambda e: e["index"])
+        errors = _in_request_order(errors, judged, positions)
         await self._commit(now, lines)
         self._record(counts, len(messages), ages)
         quarantined = sum(n for (_, status), n in counts.items() if status == "quarantined")
@@ -664,6 +661,16 @@ class CollectorApp:
 
     async def _openapi(self, request: Request) -> Response:
         return 200, [(b"content-type", b"application/json")], self._openapi_body
+
+
+def _in_request_order(
+    early: list[dict[str, Any]], judged: list[dict[str, Any]], positions: list[int]
+) -> list[dict[str, Any]]:
+    """One error list in the request's order: `early` errors carry request positions, the
+    judge's carry positions among the admitted envelopes, `positions[i]` being the request
+    position of admitted envelope i."""
+    remapped = [{**error, "index": positions[error["index"]]} for error in judged]
+    return sorted(early + remapped, key=lambda error: error["index"])
 
 
 def _playback_label(body: Any) -> str:

@@ -192,23 +192,23 @@ def _canonical(document: Mapping[str, Any], where: Coordinates, salt: str) -> di
                      properties, document, where, salt)
 
 
-def _upstream(name: str, time_field: str, convert: Callable[[Any], Any], iso_property: str | None) -> Callable[
-        [Mapping[str, Any], Coordinates, str], dict[str, Any]]:
+def _upstream(name: str | Callable[[Mapping[str, Any]], str], time_field: str, convert: Callable[[Any], Any],
+              iso_property: str | None) -> Callable[[Mapping[str, Any], Coordinates, str], dict[str, Any]]:
+    """An upstream shape's builder: its event name (fixed, or chosen from the record), the
+    field holding its time and how that becomes UTC ISO, and the property keeping that ISO."""
     def build(document: Mapping[str, Any], where: Coordinates, salt: str) -> dict[str, Any]:
         occurred = convert(document.get(time_field)) if document.get(time_field) is not None else None
         properties = _properties(document, drop=("eventId", time_field))
         if iso_property is not None and occurred is not None:
             properties[iso_property] = occurred
-        return _envelope(name, occurred, _person(document), properties, document, where, salt)
+        event_name = name if isinstance(name, str) else name(document)
+        return _envelope(event_name, occurred, _person(document), properties, document, where, salt)
     return build
 
 
-def _community(document: Mapping[str, Any], where: Coordinates, salt: str) -> dict[str, Any]:
+def _community_event(document: Mapping[str, Any]) -> str:
     # 002: profileUrl is null on registrations; an update requires one.
-    name = "community.user_registered" if document.get("profileUrl") is None else "community.profile_updated"
-    occurred = iso_from_any(document["occurredAt"]) if document.get("occurredAt") is not None else None
-    properties = _properties(document, drop=("eventId", "occurredAt"))
-    return _envelope(name, occurred, _person(document), properties, document, where, salt)
+    return "community.user_registered" if document.get("profileUrl") is None else "community.profile_updated"
 
 
 @dataclass(frozen=True)
@@ -233,7 +233,8 @@ SHAPES: tuple[Shape, ...] = (
           _upstream("guides.challenge_linked", "occurredAt", iso_from_epoch, "occurred_at_iso")),
     Shape("excecution analytics", lambda d: _has(d, "executionId", "occurredAt"),
           _upstream("execution.analytics", "occurredAt", iso_from_string, "occurred_at_iso")),
-    Shape("community registration / profile updated", lambda d: _has(d, "profileUrl", "userId"), _community),
+    Shape("community registration / profile updated", lambda d: _has(d, "profileUrl", "userId"),
+          _upstream(_community_event, "occurredAt", iso_from_any, None)),
     Shape("challenges completion analytics", lambda d: _has(d, "challengeId", "occurredOn"),
           _upstream("challenge.solution_completed", "occurredOn", iso_from_any, "occurred_on_iso")),
 )

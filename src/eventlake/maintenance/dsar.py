@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from pyspark.sql.types import DateType, StructField, TimestampNTZType, Timestamp
 from eventlake.config import Settings
 from eventlake.errors import UserError
 from eventlake.lake import Lake, Table
+from eventlake.landing import LocalSink
 from eventlake.maintenance.erasure import MAX_ID_LENGTH, per_user_gold_tables, raw_line_matches
 from eventlake.maintenance.tables import DSAR_AUDIT, hadoop_fs
 from eventlake.maintenance.tombstone import key_hash
@@ -279,8 +279,8 @@ def check_output(output: str) -> None:
 
 
 def write_document(spark: SparkSession, output: str, data: bytes) -> None:
-    """Write the document whole or not at all. A local path: a private (0600) temporary file
-    in the same folder, fsync, rename. A URI (s3a://, file://): Hadoop's FileSystem with the
+    """Write the document whole or not at all. A local path: the landing sink's private (0600)
+    temporary file in the same folder, fsync, rename. A URI (s3a://, file://): Hadoop's FileSystem with the
     lake's S3A settings (an S3 object appears whole when its upload completes)."""
     if is_uri(output):
         fs, path = hadoop_fs(spark, output)
@@ -290,17 +290,8 @@ def write_document(spark: SparkSession, output: str, data: bytes) -> None:
         finally:
             stream.close()
         return
-    target = Path(output)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-dsar-", dir=target.resolve().parent)  # mode 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    target = Path(output).resolve()
+    LocalSink(target.parent).put(target.name, data)  # the landing zone's own atomic write
 
 
 def write_audit(spark: SparkSession, lake: Lake, result: DsarResult, exported_at: datetime) -> None:
