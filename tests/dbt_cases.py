@@ -62,13 +62,16 @@ def dbt_executable() -> Path:
 D = date.fromisoformat
 
 
-# Two ISO weeks: Mon 2026-03-02 .. Sun 03-08 and Mon 03-09 .. Sun 03-15.
+# Three ISO weeks: Mon 2026-03-02 .. Sun 03-08 and Mon 03-09 .. Sun 03-15 with some days, and
+# Mon 03-16 .. Sun 03-22 with all seven (5 watchers, 1 hour, 1 session of 10 events a day).
 KPIS = [
     dict(event_date=D("2026-03-02"), dau=4, mau_30d=10, engagement_rate=0.4, content_hours=2.0),
     dict(event_date=D("2026-03-03"), dau=6, mau_30d=12, engagement_rate=0.5, content_hours=4.0),
     dict(event_date=D("2026-03-08"), dau=2, mau_30d=12, engagement_rate=2 / 12, content_hours=1.0),
     dict(event_date=D("2026-03-09"), dau=8, mau_30d=14, engagement_rate=8 / 14, content_hours=6.0),
     dict(event_date=D("2026-03-11"), dau=4, mau_30d=15, engagement_rate=4 / 15, content_hours=3.0),
+    *(dict(event_date=D(f"2026-03-{day}"), dau=5, mau_30d=16, engagement_rate=5 / 16, content_hours=1.0)
+      for day in range(16, 23)),
 ]
 
 
@@ -82,6 +85,7 @@ ACTIVE = [
     _dau("2026-03-03", "DE", "web", 6, 9, 90), _dau("2026-03-08", "DE", "web", 2, 2, 10),
     _dau("2026-03-09", "DE", "web", 5, 7, 70), _dau("2026-03-09", "unknown", "android", 3, 4, 30),
     _dau("2026-03-11", "FR", "ios", 4, 6, 40),
+    *(_dau(f"2026-03-{day}", "DE", "tv", 5, 1, 10) for day in range(16, 23)),
 ]
 
 
@@ -104,13 +108,17 @@ CONTENT = [
 # Worked out by hand from the rows above (docs of the models in dbt/models/marts/marts.yml).
 ENGAGEMENT_WEEKLY = [
     # week 1: dau 4, 6, 2; MAU of Sunday 03-08; 7 h over 12 watcher-days; first week: no change.
-    dict(week_start="2026-03-02", days_with_events=3, avg_dau=4.0, peak_dau=6, mau_30d_at_week_end=12,
+    dict(week_start="2026-03-02", days_with_events=3, complete_week=False, avg_dau=4.0, peak_dau=6, mau_30d_at_week_end=12,
          content_hours=7.0, content_hours_per_active_user_day=7 / 12, sessions=18, events=170,
          avg_dau_change=None),
     # week 2: dau 8, 4; MAU of Wednesday 03-11; 9 h over 12; avg 6 against 4: +50 %.
-    dict(week_start="2026-03-09", days_with_events=2, avg_dau=6.0, peak_dau=8, mau_30d_at_week_end=15,
+    dict(week_start="2026-03-09", days_with_events=2, complete_week=False, avg_dau=6.0, peak_dau=8, mau_30d_at_week_end=15,
          content_hours=9.0, content_hours_per_active_user_day=0.75, sessions=17, events=140,
          avg_dau_change=0.5),
+    # week 3, complete: 7 h over 35 watcher-days; avg 5 against 6.
+    dict(week_start="2026-03-16", days_with_events=7, complete_week=True, avg_dau=5.0, peak_dau=5,
+         mau_30d_at_week_end=16, content_hours=7.0, content_hours_per_active_user_day=0.2, sessions=7, events=70,
+         avg_dau_change=5 / 6 - 1),
 ]
 TOP_CONTENT_WEEKLY = [
     # c1 and c3 tie on 8 views: c1 has more completions (4 against 1).

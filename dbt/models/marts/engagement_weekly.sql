@@ -15,8 +15,9 @@ with kpis as (
 activity as (
     select
         date_trunc('week', event_date)::date as week_start,
-        sum(sessions) as sessions,
-        sum(events) as events
+        -- DuckDB sums BIGINT into HUGEINT, which BI drivers read badly: back to BIGINT.
+        sum(sessions)::bigint as sessions,
+        sum(events)::bigint as events
     from {{ source('gold', 'daily_active_users') }}
     group by 1
 ),
@@ -27,7 +28,7 @@ weeks as (
         count(*) as days_with_events,
         avg(dau) as avg_dau,
         max(dau) as peak_dau,
-        sum(dau) as active_user_days,
+        sum(dau)::bigint as active_user_days,
         -- MAU as it stood on the week's last day with events.
         arg_max(mau_30d, event_date) as mau_30d_at_week_end,
         sum(content_hours) as content_hours
@@ -46,6 +47,9 @@ previous as (
 select
     p.week_start,
     p.days_with_events,
+    -- The first and last weeks of a lake are usually partial (and the last day still filling):
+    -- compare averages of complete weeks.
+    p.days_with_events = 7 as complete_week,
     p.avg_dau,
     p.peak_dau,
     p.mau_30d_at_week_end,

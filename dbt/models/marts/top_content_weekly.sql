@@ -6,11 +6,12 @@ with weekly as (
         date_trunc('week', event_date)::date as week_start,
         content_id,
         content_type,
-        sum(views) as views,
+        -- DuckDB sums BIGINT into HUGEINT, which BI drivers read badly: back to BIGINT.
+        sum(views)::bigint as views,
         -- Daily distinct viewers summed over the week: a person watching on 3 days counts 3.
-        sum(unique_viewers) as viewer_days,
-        sum(stops) as stops,
-        sum(completions) as completions,
+        sum(unique_viewers)::bigint as viewer_days,
+        sum(stops)::bigint as stops,
+        sum(completions)::bigint as completions,
         -- avg_watch_time_ms is the mean over the day's stops: times stops gives the total.
         coalesce(sum(avg_watch_time_ms * stops), 0) / 3600000.0 as watch_hours
     from {{ source('gold', 'content_engagement') }}
