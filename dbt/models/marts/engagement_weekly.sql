@@ -30,7 +30,7 @@ weeks as (
         max(dau) as peak_dau,
         sum(dau)::bigint as active_user_days,
         -- MAU as it stood on the week's last day with events.
-        arg_max(mau_30d, event_date) as mau_30d_at_week_end,
+        max_by(mau_30d, event_date) as mau_30d_at_week_end,
         sum(content_hours) as content_hours
     from kpis
     group by 1
