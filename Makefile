@@ -6,12 +6,17 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# dbt has a venv of its own (docs/dbt.md, "Why its own venv"): its pins of protobuf, pathspec
+# and more-itertools would downgrade what Airflow and mypy use in the project's venv.
+DBT_VENV  ?= .venv-dbt
+DBT_STAMP := $(DBT_VENV)/.installed
+export EVENTLAKE_DBT := $(abspath $(DBT_VENV))/bin/dbt
 export EVENTLAKE_IVY_DIR ?= $(HOME)/.cache/eventlake/ivy
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test test-fast airflow clean-lake
+.PHONY: setup demo test test-fast airflow dbt clean-lake
 
-setup: $(STAMP)
+setup: $(STAMP) $(DBT_STAMP)
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (and Java 17) on PATH"; exit 1; }
@@ -20,6 +25,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev,airflow]"
 	$(BIN)/eventlake spark-defaults --install
 	touch $(STAMP)
+
+$(DBT_STAMP): dbt/requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
+	$(PYTHON) -m venv $(DBT_VENV)
+	$(DBT_VENV)/bin/pip install --quiet --upgrade pip
+	$(DBT_VENV)/bin/pip install --quiet -r dbt/requirements.txt
+	touch $(DBT_STAMP)
 
 demo: setup
 	$(BIN)/eventlake demo
@@ -41,6 +53,11 @@ test-fast: setup
 
 airflow: setup
 	bash scripts/airflow-standalone.sh
+
+# The dbt models on the gold tables of EVENTLAKE_LAKE_URI (default ./lakehouse, as `make demo`
+# leaves it), with their tests; the models land in dbt/target/eventlake.duckdb.
+dbt: setup
+	$(DBT_VENV)/bin/dbt build --project-dir dbt --profiles-dir dbt
 
 clean-lake:
 	rm -rf lakehouse

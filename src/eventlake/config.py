@@ -337,6 +337,8 @@ OTHER_VARIABLES: dict[str, str] = {
     "EVENTLAKE_TEST_S3_SERVER": ".ci/s3-server.sh and tests/s3: the S3 server the tests use",
     "EVENTLAKE_BUILD_MINIO": ".ci/s3-server.sh",
     "EVENTLAKE_MINIO_BUILD_SECONDS": ".ci/s3-server.sh",
+    "EVENTLAKE_DBT": "Makefile (exports it) and the dbt tests: dbt's executable in its own venv, .venv-dbt",
+    "EVENTLAKE_DBT_DATABASE": "dbt/profiles.yml: the DuckDB file dbt's models are written to (docs/dbt.md)",
 }
 
 

@@ -81,6 +81,9 @@ def test_render_check_fails_on_a_stale_part(tmp_path, monkeypatch):
     suites.write_text(render.SUITES.path.read_text("utf-8"), "utf-8")  # never the repository's
     monkeypatch.setattr(render, "REFERENCE", render.Generated(stale_doc, render.REFERENCE.begin, render.REFERENCE.end))
     monkeypatch.setattr(render, "SUITES", render.Generated(suites, render.SUITES.begin, render.SUITES.end))
+    sources = tmp_path / "sources.yml"
+    sources.write_text(render.DBT_SOURCES.path.read_text("utf-8"), "utf-8")  # nor dbt's
+    monkeypatch.setattr(render, "DBT_SOURCES", render.Generated(sources, render.DBT_SOURCES.begin, render.DBT_SOURCES.end))
     assert render.main(["--check"]) == 1
     assert render.main([]) == 0  # rewrites the part, keeps the text around it
     text = stale_doc.read_text("utf-8")

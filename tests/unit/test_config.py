@@ -119,10 +119,10 @@ def test_every_eventlake_variable_the_repository_uses_is_known():
     used: dict[str, str] = {}
     # These two name misspelt variables on purpose.
     typos_on_purpose = {REPO / "src/eventlake/config.py", Path(__file__).resolve()}
-    folders = ["src", "jobs", "dags", "infra", "scripts", "bench", ".ci", "docs", "tests"]
+    folders = ["src", "jobs", "dags", "infra", "scripts", "bench", ".ci", "docs", "tests", "dbt"]
     for folder in folders:
         for path in (REPO / folder).rglob("*"):
-            if path.is_file() and path.suffix not in (".pyc", ".gz", ".parquet", ".jar") \
+            if path.is_file() and path.suffix not in (".pyc", ".gz", ".parquet", ".jar", ".duckdb", ".msgpack") \
                     and path.resolve() not in typos_on_purpose:
                 # Not AIRFLOW_CONN_EVENTLAKE_ALERTS (an Airflow connection, not ours to read).
                 for name in re.findall(r"(?<![A-Z0-9_])EVENTLAKE_[A-Z0-9_]+", path.read_text(errors="replace")):
