@@ -1,4 +1,9 @@
-"""Great Expectations plumbing: suites from expectations/ → GX suites, checkpoints, Data Docs.
+"""Great Expectations plumbing: suites from expectations/ → GX suites, a checkpoint per layer, Data Docs.
+
+A layer's run is one GX checkpoint: a validation definition per suite (each suite's frame
+reaches it through the batch parameters, see checkpoint.py), and two actions: one renders
+the layer's new validations in Data Docs, the other records the results in the lake's
+results table.
 
 GX's project config lives in a temporary folder per process; the repository's YAML files
 stay the only definition of the suites. The validation results are the lake's: GX's
@@ -22,6 +27,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,19 +35,22 @@ from typing import TYPE_CHECKING, Any
 from pyspark.sql import DataFrame
 
 from eventlake.config import Settings
-from eventlake.quality.report import ExpectationResult
+from eventlake.quality.report import ExpectationResult, LayerRun
 from eventlake.quality.suites import ExpectationSpec, SuiteDefinitionError, SuiteSpec
 
 if TYPE_CHECKING:  # GX and pandas are imported when a suite runs, not with this module
     import pandas as pd
-    from great_expectations.checkpoint.checkpoint import Checkpoint
-    from great_expectations.core.batch_definition import BatchDefinition
+    from great_expectations.checkpoint.checkpoint import Checkpoint, CheckpointResult
     from great_expectations.core.expectation_validation_result import ExpectationValidationResult
-    from great_expectations.datasource.fluent.pandas_datasource import DataFrameAsset as PandasFrameAsset
-    from great_expectations.datasource.fluent.pandas_datasource import PandasDatasource
-    from great_expectations.datasource.fluent.spark_datasource import DataFrameAsset as SparkFrameAsset
-    from great_expectations.datasource.fluent.spark_datasource import SparkDatasource
+    from great_expectations.core.validation_definition import ValidationDefinition
     from great_expectations.expectations.expectation import Expectation
+
+    from eventlake.quality.checkpoint import (
+        LayerPandasDatasource,
+        LayerSparkDatasource,
+        PandasSuiteFrame,
+        SparkSuiteFrame,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +87,18 @@ def build_expectation(suite: SuiteSpec, spec: ExpectationSpec) -> Expectation:
         raise SuiteDefinitionError(f"{suite.name}.{spec.name}: {error}".splitlines()[0]) from None
 
 
+@dataclass(frozen=True)
+class SuiteBatch:
+    """A suite ready for its layer's checkpoint: the expectations it can run and its frame."""
+
+    suite: SuiteSpec
+    expectations: list[ExpectationSpec]
+    frame: DataFrame
+
+
 class GxWorkspace:
-    """One GX file context in a temporary folder, with eventlake's Spark data source and docs site."""
+    """One GX file context in a temporary folder, with eventlake's data sources, one
+    checkpoint per layer and the lake's Data Docs site."""
 
     def __init__(self, docs_dir: Path, results_dir: Path):
         # GX sends usage analytics unless told not to; a lakehouse job must not phone home.
@@ -87,7 +106,10 @@ class GxWorkspace:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
+        from eventlake.quality import checkpoint as layer_types  # registers eventlake's GX types
+
         self.gx = gx
+        self.types = layer_types
         self.root = Path(tempfile.mkdtemp(prefix="eventlake-gx-"))
         atexit.register(shutil.rmtree, self.root, ignore_errors=True)
         self.context = gx.get_context(mode="file", project_root_dir=str(self.root))
@@ -118,99 +140,128 @@ class GxWorkspace:
                 },
             },
         )
-        # eventlake persists each batch itself and releases it after its checkpoint; GX's
-        # own persist would keep every batch of the process cached.
-        self._checkpoints: dict[str, tuple[tuple[str, str], Checkpoint]] = {}
-        # What the next docs build renders: the results and suites validated since the last.
-        self._unrendered: list[Any] = []
-        self.sources: dict[str, SparkDatasource | PandasDatasource] = {
-            "spark": self.context.data_sources.add_spark(DATASOURCE, persist=False),
-            "pandas": self.context.data_sources.add_pandas(f"{DATASOURCE}-small"),
+        # Stored in the context once per process rather than on every run (a run's values
+        # reach them as expectation parameters), and again when what they hold changes.
+        self._definitions: dict[str, tuple[tuple[str, str], ValidationDefinition]] = {}
+        self._checkpoints: dict[str, tuple[tuple[str, ...], Checkpoint]] = {}
+        # eventlake persists each Spark batch itself and releases it after its checkpoint;
+        # GX's own persist would keep every batch of the process cached.
+        sources = self.context.data_sources
+        self.sources: dict[str, LayerSparkDatasource | LayerPandasDatasource] = {
+            "spark": sources.add_eventlake_spark(DATASOURCE, persist=False),
+            "pandas": sources.add_eventlake_pandas(f"{DATASOURCE}-small"),
         }
 
-    def _batch_definition(self, engine: str, suite_name: str) -> BatchDefinition[None]:  # whole frame: no partitioner
-        source = self.sources[engine]
-        try:
-            # GX types get_asset loosely; this source holds only the DataFrame assets added below.
-            asset: SparkFrameAsset[Any] | PandasFrameAsset = source.get_asset(suite_name)
-        except LookupError:
-            asset = source.add_dataframe_asset(suite_name)
-        try:
-            return asset.get_batch_definition("whole")
-        except KeyError:
-            return asset.add_batch_definition_whole_dataframe("whole")
-
-    def _checkpoint(self, suite: SuiteSpec, expectations: list[ExpectationSpec], engine: str) -> Checkpoint:
-        """The GX checkpoint of a suite on an engine, stored in the context once per process
-        rather than on every run (a run's values reach it as expectation parameters).
-
-        One entry per suite name, as in the context's stores: when a run's runnable
-        expectations or engine differ from the stored ones, the suite, its validation
-        definition and its checkpoint are stored again and replace them."""
+    def _validation_definition(
+        self, suite: SuiteSpec, expectations: list[ExpectationSpec], engine: str
+    ) -> ValidationDefinition:
+        """A suite's GX suite and validation definition on an engine (one entry per suite
+        name, as in the context's stores: a run whose runnable expectations or engine differ
+        stores them again)."""
         signature = (engine, repr(expectations))
-        cached = self._checkpoints.get(suite.name)
+        cached = self._definitions.get(suite.name)
         if cached is None or cached[0] != signature:
             gx = self.gx
             gx_suite = self.context.suites.add_or_update(gx.ExpectationSuite(
                 name=suite.name, expectations=[build_expectation(suite, e) for e in expectations],
                 meta={"table": suite.table, "description": suite.description},
             ))
+            source = self.sources[engine]
+            try:
+                # GX types get_asset loosely; this source holds only suite-frame assets.
+                asset: SparkSuiteFrame | PandasSuiteFrame = source.get_asset(suite.name)
+            except LookupError:
+                asset = source.add_suite_frame(suite.name)
+            try:
+                whole = asset.get_batch_definition("whole")
+            except KeyError:
+                whole = asset.add_batch_definition_whole_dataframe("whole")
             definition = self.context.validation_definitions.add_or_update(
-                gx.ValidationDefinition(
-                    name=suite.name, data=self._batch_definition(engine, suite.name), suite=gx_suite
-                )
+                gx.ValidationDefinition(name=suite.name, data=whole, suite=gx_suite)
             )
-            checkpoint = self.context.checkpoints.add_or_update(
-                gx.Checkpoint(
-                    name=suite.name, validation_definitions=[definition], actions=[], result_format="BASIC"
-                )
-            )
-            self._checkpoints[suite.name] = cached = (signature, checkpoint)
+            self._definitions[suite.name] = cached = (signature, definition)
         return cached[1]
 
-    def validate(
+    def _checkpoint(self, layer: str, batches: list[tuple[SuiteBatch, str]]) -> Checkpoint:
+        """The layer's checkpoint: a validation definition per suite this run validates, and
+        the actions that render Data Docs and record the results."""
+        signature = tuple(f"{batch.suite.name}:{engine}:{batch.expectations!r}" for batch, engine in batches)
+        cached = self._checkpoints.get(layer)
+        if cached is None or cached[0] != signature:
+            definitions = [self._validation_definition(b.suite, b.expectations, e) for b, e in batches]
+            checkpoint = self.context.checkpoints.add_or_update(self.gx.Checkpoint(
+                name=layer,
+                validation_definitions=definitions,
+                actions=[
+                    self.types.LayerDataDocsAction(name="data_docs", site_names=[DOCS_SITE]),
+                    self.types.ResultsTableAction(name="results_table"),
+                ],
+                result_format="BASIC",
+            ))
+            self._checkpoints[layer] = cached = (signature, checkpoint)
+        return cached[1]
+
+    def run_layer(
         self,
-        suite: SuiteSpec,
-        expectations: list[ExpectationSpec],
-        frame: DataFrame,
+        layer: str,
+        batches: list[SuiteBatch],
         parameters: Mapping[str, Any],
-        run_name: str,
-    ) -> list[ExpectationResult]:
-        """Run one suite through a GX checkpoint on one DataFrame; one result per expectation."""
-        gx = self.gx
-        batch, engine = _small_enough_for_pandas(frame, expectations)
-        if engine == "spark":
-            frame = batch = frame.persist()
-        try:
-            checkpoint = self._checkpoint(suite, expectations, engine)
-            outcome = checkpoint.run(
-                batch_parameters={"dataframe": batch},
-                expectation_parameters=dict(parameters),
-                run_id=gx.RunIdentifier(run_name=run_name),
-            )
-            single_row = _single_row(frame) if suite.data.endswith("metrics") else None
-        finally:
+        layer_run: LayerRun,
+    ) -> None:
+        """Run a layer's checkpoint over its suites' frames. Its actions render the new
+        validations in Data Docs and add the results to `layer_run.report` and to the lake's
+        results table. A layer with nothing to validate records its skipped suites in the
+        results table and leaves Data Docs as they are."""
+        if not batches:
+            from eventlake.quality.report import write_results
+
+            write_results(layer_run.spark, layer_run.lake, layer_run.report, layer_run.validated_at)
+            return
+        frames: dict[str, DataFrame | pd.DataFrame] = {}
+        engines: list[str] = []
+        persisted: list[DataFrame] = []
+        for batch in batches:
+            data, engine = _small_enough_for_pandas(batch.frame, batch.expectations)
             if engine == "spark":
+                data = batch.frame.persist()
+                persisted.append(data)
+            frames[batch.suite.name] = data
+            engines.append(engine)
+        try:
+            single_rows = {
+                batch.suite.name: _single_row(batch.frame)
+                for batch in batches if batch.suite.data.endswith("metrics")
+            }
+            checkpoint = self._checkpoint(layer, list(zip(batches, engines, strict=True)))
+            by_suite = {batch.suite.name: batch for batch in batches}
+            layer_run.to_results = lambda outcome: _to_results(outcome, by_suite, single_rows)
+            for action in checkpoint.actions:
+                if isinstance(action, self.types.ResultsTableAction):
+                    action.for_run(layer_run)
+            checkpoint.run(
+                batch_parameters={self.types.FRAMES: frames},
+                expectation_parameters=dict(parameters),
+                run_id=self.gx.RunIdentifier(run_name=layer_run.report.run_id),
+            )
+        finally:
+            for frame in persisted:
                 frame.unpersist()
-        from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
-        self._unrendered += [*outcome.run_results, ExpectationSuiteIdentifier(name=suite.name)]
-        by_name = {e.name: e for e in expectations}
-        results = []
-        for validation in outcome.run_results.values():
-            for item in validation.results:
-                config = item.expectation_config
-                assert config is not None  # a checkpoint's result names the expectation it ran
-                spec = by_name[config.meta["name"]]
-                results.append(_to_result(suite, spec, item, config.kwargs, single_row))
-        return results
 
-    def build_docs(self) -> Path:
-        """Render this process's new validations and their suites, and the site's index
-        (which lists the lake's newest validations, from any process)."""
-        self.context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=self._unrendered)
-        self._unrendered = []
-        return self.docs_dir / "index.html"
+def _to_results(
+    outcome: CheckpointResult, batches: Mapping[str, SuiteBatch], single_rows: Mapping[str, dict[str, Any] | None]
+) -> list[ExpectationResult]:
+    """A checkpoint's GX results in eventlake's terms: one per expectation, in suite order."""
+    results = []
+    for validation in outcome.run_results.values():
+        batch = batches[validation.suite_name]
+        by_name = {e.name: e for e in batch.expectations}
+        for item in validation.results:
+            config = item.expectation_config
+            assert config is not None  # a checkpoint's result names the expectation it ran
+            spec = by_name[config.meta["name"]]
+            results.append(_to_result(batch.suite, spec, item, config.kwargs, single_rows.get(batch.suite.name)))
+    return results
 
 
 def _small_enough_for_pandas(

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pyspark.sql import SparkSession
 
 from eventlake.errors import QualityGateFailed
 from eventlake.lake import Lake
 from eventlake.state import delta_table_exists
+
+if TYPE_CHECKING:  # GX is imported when a suite runs
+    from great_expectations.checkpoint.checkpoint import CheckpointResult
 
 RESULTS_SCHEMA = (
     "run_id STRING, validated_at TIMESTAMP, layer STRING, table_name STRING, suite STRING, "
@@ -87,6 +92,19 @@ class QualityReport:
         if self.docs_index:
             lines.append(f"  data docs: {self.docs_index}")
         return "\n".join(lines)
+
+
+@dataclass
+class LayerRun:
+    """What eventlake knows of a layer's run beyond GX's results: the report so far (suites
+    skipped before GX, with their reasons), where and when to record the results, and
+    (set by the workspace) how to read GX's results back into eventlake's terms."""
+
+    spark: SparkSession
+    lake: Lake
+    report: QualityReport
+    validated_at: datetime
+    to_results: Callable[[CheckpointResult], list[ExpectationResult]] | None = None
 
 
 def write_results(

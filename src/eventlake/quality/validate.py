@@ -1,4 +1,4 @@
-"""`validate_layer`: run a layer's suites, record the results, rebuild Data Docs."""
+"""`validate_layer`: build a layer's batches and run its GX checkpoint (results, Data Docs)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from eventlake.clock import as_utc, from_spark, utc_now
 from eventlake.config import Settings
 from eventlake.lake import Lake
 from eventlake.quality.batches import BUILDERS, BatchContext, Skip, run_parameters
-from eventlake.quality.engine import local_quality_dirs, publish, pull_results, workspace
-from eventlake.quality.report import ExpectationResult, QualityReport, write_results
+from eventlake.quality.engine import SuiteBatch, local_quality_dirs, publish, pull_results, workspace
+from eventlake.quality.report import ExpectationResult, LayerRun, QualityReport
 from eventlake.quality.suites import LayerSuites, SuiteDefinitionError, SuiteSpec, load_layer
 from eventlake.state import delta_table_exists
 
@@ -85,6 +85,7 @@ def validate_layer(
     gx_workspace = workspace(docs_dir, results_dir)
     report = QualityReport(layer, run_id)
     cache: dict[str, Any] = {}
+    batches: list[SuiteBatch] = []
     for suite in definitions.suites:
         if only_tables is not None and suite.table not in only_tables:
             continue
@@ -106,12 +107,14 @@ def validate_layer(
             absent = ", ".join(sorted(missing.parameters - parameters.keys()))
             report.results.append(_skipped(suite, missing.name, f"no value for {absent}"))
         if runnable:
-            report.results.extend(gx_workspace.validate(suite, runnable, frame, parameters, run_id))
-    gx_workspace.build_docs()
+            batches.append(SuiteBatch(suite, runnable, frame))
+    # The layer's checkpoint: its actions render Data Docs and record the results.
+    gx_workspace.run_layer(layer, batches, parameters, LayerRun(
+        spark, lake, report, as_utc(validated_at) if validated_at else utc_now()
+    ))
     report.docs_index = publish(
         settings, docs_dir, lake.quality_docs, results_dir, lake.quality_validations, since=started
     )
-    write_results(spark, lake, report, as_utc(validated_at) if validated_at else utc_now())
     log.info(
         "%s quality for run %s: %d expectations, %d warnings, %d critical failures",
         layer, run_id, len(report.results), len(report.warnings), len(report.critical_failures),

@@ -1,0 +1,129 @@
+"""The GX types a layer checkpoint is made of: data sources whose assets take a layer's frames,
+and the checkpoint's two actions (Data Docs once per layer, the lake's results table).
+
+A layer's checkpoint holds one validation definition per suite; GX runs a checkpoint with
+one set of batch parameters for all of them. A suite-frame asset therefore takes
+`{"dataframe": {suite name: frame}}` and validates the frame filed under its own name (its
+asset name is the suite's), where GX's own DataFrame assets take `{"dataframe": frame}`.
+(The key stays GX's: GX keeps a run's batch parameters in its results, except "dataframe".)
+
+Imported when a suite first runs (it imports GX); the classes register themselves with GX
+as they are defined, so that the context can read them back from its stores.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Type
+
+from great_expectations.checkpoint.actions import UpdateDataDocsAction, ValidationAction
+from great_expectations.compatibility.pydantic import PrivateAttr
+from great_expectations.datasource.fluent.batch_request import BatchRequest
+from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+from great_expectations.datasource.fluent.pandas_datasource import DataFrameAsset as PandasFrameAsset
+from great_expectations.datasource.fluent.pandas_datasource import PandasDatasource
+from great_expectations.datasource.fluent.spark_datasource import DataFrameAsset as SparkFrameAsset
+from great_expectations.datasource.fluent.spark_datasource import SparkDatasource
+
+if TYPE_CHECKING:
+    from great_expectations.checkpoint.actions import ActionContext
+    from great_expectations.checkpoint.checkpoint import CheckpointResult
+    from great_expectations.datasource.fluent.interfaces import DataAsset
+
+    from eventlake.quality.report import LayerRun
+
+# The batch parameter that maps each suite's name to the frame it validates.
+FRAMES = "dataframe"
+
+
+def _suite_frame(name: str, options: dict[str, Any] | None) -> dict[str, Any]:
+    frames = (options or {}).get(FRAMES) or {}
+    if name not in frames:
+        raise KeyError(f"no frame for suite {name!r} in this layer's batch parameters")
+    return {"dataframe": frames[name]}
+
+
+class SparkSuiteFrame(SparkFrameAsset):  # type: ignore[type-arg]  # GX's generic is the DataFrame type
+    """A suite's Spark DataFrame, taken from a layer's batch parameters by the suite's name."""
+
+    type: Literal["eventlake_spark_suite_frame"] = "eventlake_spark_suite_frame"  # type: ignore[assignment]
+
+    def build_batch_request(self, options: Any = None, batch_slice: Any = None,
+                            partitioner: Any = None) -> BatchRequest[Any]:
+        return super().build_batch_request(_suite_frame(self.name, options), batch_slice, partitioner)
+
+
+class PandasSuiteFrame(PandasFrameAsset):
+    """A suite's pandas DataFrame, taken from a layer's batch parameters by the suite's name."""
+
+    type: Literal["eventlake_pandas_suite_frame"] = "eventlake_pandas_suite_frame"  # type: ignore[assignment]
+
+    def build_batch_request(self, options: Any = None, batch_slice: Any = None,
+                            partitioner: Any = None) -> BatchRequest[Any]:
+        return super().build_batch_request(_suite_frame(self.name, options), batch_slice, partitioner)
+
+
+class LayerSparkDatasource(SparkDatasource):
+    """GX's Spark data source, holding suite-frame assets (`context.data_sources.add_eventlake_spark`)."""
+
+    type: Literal["eventlake_spark"] = "eventlake_spark"  # type: ignore[assignment]
+    asset_types: ClassVar[list[Type[DataAsset[Any, Any]]]] = [SparkSuiteFrame]  # noqa: UP006 (`type` is a field here)
+    assets: list[SparkSuiteFrame] = []  # type: ignore[assignment]
+
+    def add_suite_frame(self, name: str) -> SparkSuiteFrame:
+        asset: SparkSuiteFrame = self._add_asset(SparkSuiteFrame(name=name))
+        return asset
+
+
+class LayerPandasDatasource(PandasDatasource):
+    """GX's pandas data source, holding suite-frame assets (`context.data_sources.add_eventlake_pandas`)."""
+
+    type: Literal["eventlake_pandas"] = "eventlake_pandas"  # type: ignore[assignment]
+    asset_types: ClassVar[list[Type[DataAsset[Any, Any]]]] = [PandasSuiteFrame]  # noqa: UP006
+    assets: list[PandasSuiteFrame] = []  # type: ignore[assignment]
+
+    def add_suite_frame(self, name: str) -> PandasSuiteFrame:
+        asset: PandasSuiteFrame = self._add_asset(PandasSuiteFrame(name=name))
+        return asset
+
+
+class LayerDataDocsAction(UpdateDataDocsAction):
+    """Renders a layer's validations and suites and the site's index, once per checkpoint run.
+
+    GX's UpdateDataDocsAction builds the site once per validation result, and each build
+    renders the index, which reads the newest INDEX_LIMIT validations of the lake: for a
+    layer of ten suites that is ten index builds where one does.
+    """
+
+    type: Literal["eventlake_layer_data_docs"] = "eventlake_layer_data_docs"  # type: ignore[assignment]
+
+    def run(self, checkpoint_result: CheckpointResult, action_context: ActionContext | None = None) -> dict[str, Any]:
+        identifiers: list[Any] = []
+        for result_id, result in checkpoint_result.run_results.items():
+            identifiers += [result_id, ExpectationSuiteIdentifier(name=result.suite_name)]
+        self._build_data_docs(site_names=self.site_names, resource_identifiers=identifiers)
+        return {}
+
+
+class ResultsTableAction(ValidationAction):
+    """Appends the layer's results to the report and records them in the lake's results
+    table (`_quality/results`), replacing an earlier validation of the same run and layer."""
+
+    type: Literal["eventlake_results_table"] = "eventlake_results_table"
+
+    # GX passes an action only the checkpoint's result; the run's context comes through here,
+    # set by the workspace for each run (not part of the stored checkpoint).
+    _layer_run: LayerRun | None = PrivateAttr(default=None)
+
+    def for_run(self, layer_run: LayerRun) -> ResultsTableAction:
+        self._layer_run = layer_run
+        return self
+
+    def run(self, checkpoint_result: CheckpointResult, action_context: ActionContext | None = None) -> dict[str, Any]:
+        from eventlake.quality.report import write_results
+
+        layer_run, self._layer_run = self._layer_run, None
+        if layer_run is None or layer_run.to_results is None:
+            raise RuntimeError("ResultsTableAction ran outside GxWorkspace.run_layer, which gives it its run")
+        layer_run.report.results.extend(layer_run.to_results(checkpoint_result))
+        write_results(layer_run.spark, layer_run.lake, layer_run.report, layer_run.validated_at)
+        return {"results_table": layer_run.lake.quality_results.path}
