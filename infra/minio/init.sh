@@ -1,6 +1,7 @@
 #!/bin/sh
 # minio-init (infra/docker-compose.yml): create the lake bucket and two least-privilege
-# users, the collector (writes landing/ only) and the jobs (read landing, write the layers).
+# users, the collector (writes landing/ only), the jobs (read landing, write the layers) and
+# gold's readers (the SQL endpoint: read gold/ only).
 # Idempotent: safe on every `docker compose up`.
 set -eu
 
@@ -19,4 +20,5 @@ apply_policy() {  # name, policy file, access key, secret key
 
 apply_policy eventlake-collector collector-landing.json "$COLLECTOR_ACCESS_KEY" "$COLLECTOR_SECRET_KEY"
 apply_policy eventlake-jobs jobs-lake.json "$JOBS_ACCESS_KEY" "$JOBS_SECRET_KEY"
-echo "bucket $EVENTLAKE_BUCKET ready; users for the collector and the jobs created"
+apply_policy eventlake-readers readers-gold.json "$READERS_ACCESS_KEY" "$READERS_SECRET_KEY"
+echo "bucket $EVENTLAKE_BUCKET ready; users for the collector, the jobs and gold's readers created"

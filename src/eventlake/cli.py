@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dsar": ("eventlake.maintenance.dsar_cli", "export one user's data as one JSON document (raw id from the environment)"),
     "quality": ("eventlake.quality.cli", "run the data-quality suites and print a summary"),
     "catalog": ("eventlake.catalog_command", "register the lake's tables in the Spark catalog"),
+    "serve-sql": ("eventlake.bi.sql_endpoint", "serve silver and gold to BI tools over JDBC/ODBC (read-only, with a password)"),
     "sql": ("eventlake.catalog", "run a Spark SQL query against the catalog (bronze.events, gold.x)"),
     "spark-defaults": ("eventlake.spark_defaults", "write the spark-defaults.conf for spark-submit/spark-sql"),
     "config": ("eventlake.settings_cli", "print the effective settings (secrets masked) and unknown variables"),

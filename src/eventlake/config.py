@@ -106,6 +106,9 @@ class Settings:
     kafka_bootstrap_servers: str | None = None
     kafka_topic: str = "analytics.events"
     kafka_group: str = "eventlake"
+    # The SQL endpoint for BI (`eventlake serve-sql`): its one read-only user and password.
+    sql_user: str = "bi"
+    sql_password: str | None = field(default=None, repr=False)
 
     @property
     def is_s3(self) -> bool:
@@ -268,6 +271,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("EVENTLAKE_KAFKA_TOPIC", "kafka_topic", "text", "Kafka ingestion: the topic (002's default)."),
     Variable("EVENTLAKE_KAFKA_GROUP", "kafka_group", "text",
              "Kafka ingestion: the consumer group whose committed offsets are the ingestion's progress."),
+    Variable("EVENTLAKE_SQL_USER", "sql_user", "text", "SQL endpoint (`eventlake serve-sql`): the BI user's name."),
+    Variable("EVENTLAKE_SQL_PASSWORD", "sql_password", "text",
+             "SQL endpoint: the BI user's password (required to serve).", secret=True),
     Variable("EVENTLAKE_JWT_SECRET", "jwt_secret", "text", "Collector: HS256 secret of app tokens.", secret=True),
     Variable("EVENTLAKE_JWT_PUBLIC_KEY", "jwt_public_key", "text",
              "Collector: PEM public key of RS256/ES256 app tokens.", secret=True),
@@ -330,6 +336,8 @@ OTHER_VARIABLES: dict[str, str] = {
     "EVENTLAKE_COLLECTOR_SECRET_KEY": "infra/docker-compose.yml: the collector's S3 secret",
     "EVENTLAKE_JOBS_ACCESS_KEY": "infra/docker-compose.yml: the jobs' S3 key",
     "EVENTLAKE_JOBS_SECRET_KEY": "infra/docker-compose.yml: the jobs' S3 secret",
+    "EVENTLAKE_READERS_ACCESS_KEY": "infra/docker-compose.yml: the SQL endpoint's S3 key (reads gold/)",
+    "EVENTLAKE_READERS_SECRET_KEY": "infra/docker-compose.yml: the SQL endpoint's S3 secret",
     "EVENTLAKE_IMAGE": "infra/docker-compose.yml: the eventlake image",
     "EVENTLAKE_AIRFLOW_IMAGE": "infra/docker-compose.yml: the Airflow image",
     "EVENTLAKE_AIRFLOW_HOME": "scripts/airflow-standalone.sh",

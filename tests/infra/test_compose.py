@@ -19,7 +19,7 @@ pytestmark = pytest.mark.unit
 SERVICES = {
     "minio", "minio-init",
     "spark-master", "spark-worker-1", "spark-worker-2",
-    "collector",
+    "collector", "sql-endpoint",
     "postgres", "airflow-init", "airflow-apiserver", "airflow-scheduler",
     "airflow-dag-processor", "airflow-triggerer",
 }
