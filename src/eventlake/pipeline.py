@@ -68,6 +68,7 @@ def run_layer(
     to theirs); `files_per_batch` sizes bronze's commits.
     """
     from eventlake.lease import lake_lease
+    from eventlake.lineage import layer_run
 
     warnings: list[str] = []
     audited = False
@@ -84,7 +85,8 @@ def run_layer(
         warnings.extend(str(w) for w in report.warnings)
         report.raise_for_critical()
 
-    with lake_lease(settings, f"eventlake {layer}"):
+    with layer_run(settings, layer, run_id=run_id, gold_tables=tables), \
+            lake_lease(settings, f"eventlake {layer}"):
         if layer == "bronze":
             from eventlake.bronze.ingest import DEFAULT_FILES_PER_BATCH, ingest_bronze
 

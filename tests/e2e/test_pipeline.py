@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -23,6 +24,10 @@ def pipeline(tmp_path: Path, **extra_env: str) -> subprocess.CompletedProcess:
         EVENTLAKE_LAKE_URI=str(tmp_path / "lakehouse"),
         EVENTLAKE_CATALOG_DIR=str(tmp_path / "catalog"),
         EVENTLAKE_SPARK_MASTER="local[2]",
+        # Lineage through the OpenLineage client's own file transport (src/eventlake/lineage.py).
+        OPENLINEAGE__TRANSPORT__TYPE="file",
+        OPENLINEAGE__TRANSPORT__LOG_FILE_PATH=str(tmp_path / "lineage.jsonl"),
+        OPENLINEAGE__TRANSPORT__APPEND="true",
         **extra_env,
     )
     generate_traffic(Settings.from_env(env), events=1500, days=2, start_date=date(2026, 11, 1), seed=3)
@@ -50,6 +55,31 @@ def test_pipeline_builds_every_layer_records_quality_and_builds_docs(tmp_path):
     assert {r["layer"] for r in results} == {"bronze", "silver", "gold"}
     assert all(r["run_id"] == "test-run" for r in results)
 
+    # Lineage: landing -> bronze -> silver -> every gold table, one run per layer under the
+    # pipeline's run, each started then completed.
+    from eventlake.gold.tables import GOLD_TABLES
+
+    events = lineage(tmp_path)
+    assert [(e["job"]["name"], e["eventType"]) for e in events] == [
+        (f"eventlake.{layer}", state) for layer in ("bronze", "silver", "gold") for state in ("START", "COMPLETE")
+    ]
+    edges = {
+        e["job"]["name"]: (sorted(d["name"] for d in e["inputs"]), sorted(d["name"] for d in e["outputs"]))
+        for e in events if e["eventType"] == "COMPLETE"
+    }
+    assert edges == {
+        "eventlake.bronze": ([f"{lake}/landing/events"], [f"{lake}/bronze/events"]),
+        "eventlake.silver": ([f"{lake}/bronze/events"], [f"{lake}/silver/events", f"{lake}/silver/events_quarantine"]),
+        "eventlake.gold": ([f"{lake}/silver/events"], sorted(f"{lake}/gold/{name}" for name in GOLD_TABLES)),
+    }
+    assert {d["namespace"] for e in events for d in e["inputs"] + e["outputs"]} == {"file"}
+    parents = {e["run"]["facets"]["parent"]["run"]["runId"] for e in events}
+    assert len(parents) == 1 and len({e["run"]["runId"] for e in events}) == 3
+
+
+def lineage(tmp_path: Path) -> list[dict]:
+    return [json.loads(line) for line in (tmp_path / "lineage.jsonl").read_text().splitlines() if line]
+
 
 def test_a_critical_failure_stops_the_pipeline_before_gold(tmp_path):
     # With a limit this strict, the generated malformed lines break bronze's critical
@@ -63,3 +93,6 @@ def test_a_critical_failure_stops_the_pipeline_before_gold(tmp_path):
     lake = tmp_path / "lakehouse"
     assert (lake / "bronze/events/_delta_log").is_dir()
     assert not (lake / "silver").exists() and not (lake / "gold").exists()
+    assert [(e["job"]["name"], e["eventType"]) for e in lineage(tmp_path)] == [
+        ("eventlake.bronze", "START"), ("eventlake.bronze", "FAIL"),
+    ]
