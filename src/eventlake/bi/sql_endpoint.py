@@ -16,8 +16,10 @@ way every eventlake job does. What it adds to Spark's server (docs/bi.md):
 - **Read-only**: a check rule rejects every statement that is not a query or a SHOW,
   DESCRIBE, EXPLAIN or USE (eventlake.sql.ReadOnlyGuard), and reading files by path is off.
 
-Both are two small Java classes (bi/java/), compiled once per machine with the JDK's javac
-against the pyspark wheel's jars into a jar named by the sources' hash.
+Both are small Java classes (bi/java/), compiled once per machine with the JDK's javac
+against the pyspark wheel's jars into a jar named by the sources' hash. The server runs its
+queries in its own JVM (a local master): gold is small, and a cluster's executors would lack
+the classes it puts on the driver's class path.
 """
 
 from __future__ import annotations
@@ -171,6 +173,9 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
     from eventlake.spark import build_spark_session
 
+    if not settings.spark_master.startswith("local"):
+        log.info("serve-sql runs its queries locally (local[*]), not on %s", settings.spark_master)
+        settings = settings.with_overrides(spark_master="local[*]")
     spark = build_spark_session(
         settings, "eventlake-sql-endpoint",
         extra_conf=server_conf(settings, host=args.host, port=args.port, jar=jar),
