@@ -64,6 +64,8 @@ def endpoint_jar(settings: Settings) -> Path:
     """The jar of the guard and the authenticator, compiled on first use (needs javac)."""
     import pyspark
 
+    from eventlake.spark_defaults import spark_home
+
     sources = sorted(JAVA_SOURCES.rglob("*.java"))
     digest = hashlib.sha256(pyspark.__version__.encode())
     for source in sources:
@@ -76,7 +78,7 @@ def endpoint_jar(settings: Settings) -> Path:
     if javac is None:
         raise UserError("serve-sql compiles two small classes once and needs a JDK's javac on PATH "
                         "(Debian: apt install openjdk-17-jdk-headless)")
-    classpath = str(Path(pyspark.__file__).parent / "jars" / "*")
+    classpath = str(spark_home() / "jars" / "*")
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as build:
         done = subprocess.run(
@@ -134,14 +136,15 @@ def _not_shipped_with_spark(jars: list[str]) -> list[str]:
     (Jackson, Parquet, log4j in Delta's dependency tree) would replace Spark's own version;
     `spark.jars` never did, its class loader asks Spark's first.
     """
-    import pyspark
+    from eventlake.spark_defaults import spark_home
 
-    def artifact(path: str) -> str:
-        name = Path(path).name.split("_", 1)[-1] if "_" in Path(path).name else Path(path).name
-        return re.sub(r"-\d[\w.\-]*\.jar$", "", name)
+    def artifact(file_name: str) -> str:
+        return re.sub(r"-\d[\w.\-]*\.jar$", "", file_name)
 
-    shipped = {artifact(p.name) for p in (Path(pyspark.__file__).parent / "jars").glob("*.jar")}
-    return [jar for jar in jars if artifact(jar) not in shipped]
+    # Spark names its jars `artifact-version.jar` (spark-core_2.13-4.0.4.jar); Ivy's cache
+    # names them `group_artifact-version.jar` (io.delta_delta-spark_4.0_2.13-4.4.0.jar).
+    shipped = {artifact(p.name) for p in (spark_home() / "jars").glob("*.jar")}
+    return [jar for jar in jars if artifact(Path(jar).name.split("_", 1)[-1]) not in shipped]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
