@@ -53,16 +53,18 @@ def register_table(spark: SparkSession, table: Table) -> bool:
 def _registered_location(spark: SparkSession, table: Table) -> str | None:
     """Where the catalog says `table` lives (None when it is not registered), read from the
     session catalog's metadata: no Delta snapshot is loaded, unlike DESCRIBE DETAIL."""
-    if not spark.catalog.tableExists(table.name):
-        return None
     jvm = spark._jvm
     assert jvm is not None  # set while the session's SparkContext runs
     name = table.name.split(".", 1)[1]
     identifier = jvm.org.apache.spark.sql.catalyst.TableIdentifier(
         name, jvm.scala.Option.apply(table.database)
     )
-    metadata = spark._jsparkSession.sessionState().catalog().getTableMetadata(identifier)
-    return str(metadata.location().toString())
+    # The session catalog itself, not spark.catalog.tableExists: Delta's catalog answers
+    # that by loading the table, and fails when its folder is gone (a lake moved or rebuilt).
+    catalog = spark._jsparkSession.sessionState().catalog()
+    if not catalog.tableExists(identifier):
+        return None
+    return str(catalog.getTableMetadata(identifier).location().toString())
 
 
 def _same_path(location: str, path: str) -> bool:
@@ -74,9 +76,13 @@ def _same_path(location: str, path: str) -> bool:
     return plain(location) == plain(path)
 
 
-def register_tables(spark: SparkSession, settings: Settings) -> list[str]:
-    """Register every existing Delta table of the lake; returns the names registered."""
-    return [table.name for table in lake_tables(settings) if register_table(spark, table)]
+def register_tables(spark: SparkSession, settings: Settings, *, database: str | None = None) -> list[str]:
+    """Register every existing Delta table of the lake (or of one `database`: a layer just
+    written); returns the names registered."""
+    return [
+        table.name for table in lake_tables(settings)
+        if (database is None or table.database == database) and register_table(spark, table)
+    ]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -54,6 +54,11 @@ class Settings:
     ivy_dir: str = str(_cache_home({}) / "ivy")
     # Where the Spark catalog (Derby metastore) lives; a local lake keeps it beside its data.
     catalog_dir: str | None = None
+    # A Hive metastore in a database every process shares (PostgreSQL), instead of the
+    # embedded Derby one process at a time may open: its JDBC URL, user and password.
+    metastore_url: str | None = None
+    metastore_user: str | None = None
+    metastore_password: str | None = field(default=None, repr=False)
     # Collector
     jwt_secret: str | None = field(default=None, repr=False)
     jwt_public_key: str | None = field(default=None, repr=False)
@@ -255,6 +260,12 @@ VARIABLES: tuple[Variable, ...] = (
              "Spark's Ivy cache: jars are fetched once (make setup) and reused offline."),
     Variable("EVENTLAKE_CATALOG_DIR", "catalog_dir", "text",
              "Folder of the Spark catalog (Derby metastore); default: _catalog in a local lake."),
+    Variable("EVENTLAKE_METASTORE_URL", "metastore_url", "text",
+             "JDBC URL of a shared Hive metastore database, e.g. jdbc:postgresql://postgres:5432/metastore "
+             "(unset: the embedded Derby under EVENTLAKE_CATALOG_DIR, one process at a time)."),
+    Variable("EVENTLAKE_METASTORE_USER", "metastore_user", "text", "The metastore database's user."),
+    Variable("EVENTLAKE_METASTORE_PASSWORD", "metastore_password", "text",
+             "The metastore database's password.", secret=True),
     Variable("EVENTLAKE_EXPECTATIONS_DIR", "expectations_dir", "text",
              "Folder of the quality suites; default: the suites installed with eventlake (the repository's expectations/)."),
     Variable("EVENTLAKE_QUARANTINE_WARN_SHARE", "quarantine_warn_share", "number",

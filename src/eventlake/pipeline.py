@@ -144,6 +144,8 @@ def run_pipeline(
 def _run_layers(spark: SparkSession, settings: Settings, *, run_id: str, layers: tuple[str, ...],
                 quality: bool, as_of: datetime | None, recompute: tuple[date, date] | None,
                 on_layer: Callable[[LayerResult], None] | None) -> list[LayerResult]:
+    from eventlake.catalog import register_tables
+
     results: list[LayerResult] = []
     for layer in layers:
         silver = next((r.summary for r in results if r.layer == "silver"), None)
@@ -152,11 +154,12 @@ def _run_layers(spark: SparkSession, settings: Settings, *, run_id: str, layers:
             silver_summary=silver, as_of=as_of, recompute=recompute,
         )
         results.append(result)
+        # A layer's tables are in the catalog as soon as it is written: with a shared
+        # metastore, readers find bronze while silver and gold still run.
+        register_tables(spark, settings, database=layer)
         if on_layer:
             on_layer(result)
-    from eventlake.catalog import register_tables
-
-    register_tables(spark, settings)
+    register_tables(spark, settings)  # the run's own records (ops.*)
     return results
 
 

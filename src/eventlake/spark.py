@@ -26,6 +26,14 @@ log = logging.getLogger(__name__)
 DELTA_PACKAGE = "io.delta:delta-spark_4.0_2.13:4.4.0"
 # hadoop-aws must match the Hadoop client that the pyspark wheel ships (3.4.1).
 HADOOP_AWS_PACKAGE = "org.apache.hadoop:hadoop-aws:3.4.1"
+# The JDBC driver of a PostgreSQL metastore (EVENTLAKE_METASTORE_URL=jdbc:postgresql://…).
+POSTGRES_JDBC_PACKAGE = "org.postgresql:postgresql:42.7.14"
+# Secrets never written to spark-submit options or a spark-defaults.conf: the jobs read
+# them from the environment into their own session's configuration.
+SECRET_CONF_KEYS = (
+    "spark.hadoop.fs.s3a.access.key", "spark.hadoop.fs.s3a.secret.key",
+    "spark.hadoop.fs.s3a.aws.credentials.provider", "spark.hadoop.javax.jdo.option.ConnectionPassword",
+)
 
 
 # Which local jar files Ivy resolved for each package set, written by the first session that
@@ -38,6 +46,8 @@ def spark_packages(settings: Settings) -> list[str]:
     packages = [DELTA_PACKAGE]
     if settings.is_s3:
         packages.append(HADOOP_AWS_PACKAGE)
+    if (settings.metastore_url or "").startswith("jdbc:postgresql:"):
+        packages.append(POSTGRES_JDBC_PACKAGE)
     return packages
 
 
@@ -79,6 +89,30 @@ def remember_resolved_jars(settings: Settings, spark_jars: str) -> None:
     temporary = target.with_name(f".{target.name}.{os.getpid()}")
     temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     temporary.replace(target)
+
+
+_RESOLVE = (
+    "from eventlake.config import Settings\n"
+    "from eventlake.spark import build_spark_session\n"
+    "build_spark_session(Settings.from_env(), 'eventlake-resolve-jars').stop()\n"
+)
+
+
+def resolve_packages(settings: Settings) -> None:
+    """Resolve this lake's package set through Ivy in a throwaway JVM (a JVM's class path is
+    fixed when it starts, so one that needs a resolved jar on it cannot resolve it itself)."""
+    import subprocess
+
+    env = {**os.environ, "EVENTLAKE_LAKE_URI": settings.lake_uri, "EVENTLAKE_IVY_DIR": settings.ivy_dir,
+           "EVENTLAKE_METASTORE_URL": settings.metastore_url or ""}
+    if settings.is_s3:
+        env.setdefault("EVENTLAKE_PSEUDONYM_SALT", "resolve-only")
+    done = subprocess.run([sys.executable, "-c", _RESOLVE], env=env, capture_output=True, text=True)
+    if done.returncode != 0 or resolved_jars(settings) is None:
+        from eventlake.errors import UserError
+
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise UserError(f"could not resolve Spark's packages ({', '.join(spark_packages(settings))}): {tail[0]}")
 
 
 def dependency_conf(settings: Settings) -> dict[str, str]:
@@ -126,8 +160,8 @@ def spark_conf(settings: Settings, *, catalog: bool = False) -> dict[str, str]:
     }
     if catalog:
         # The persistent catalog (bronze.events, silver.events, gold.*): a Hive metastore.
-        # Embedded Derby by default (one process at a time); a server metastore via
-        # EVENTLAKE_METASTORE_* in production (see infra/).
+        # Embedded Derby by default (one process at a time); a shared database (PostgreSQL)
+        # with EVENTLAKE_METASTORE_URL (metastore_conf).
         root = settings.catalog_root
         conf.update(
             {
@@ -141,10 +175,45 @@ def spark_conf(settings: Settings, *, catalog: bool = False) -> dict[str, str]:
                 ),
             }
         )
+        if settings.metastore_url:
+            conf.update(metastore_conf(settings))
     else:
         conf["spark.sql.catalogImplementation"] = "in-memory"
     if settings.is_s3:
         conf.update(s3a_conf(settings))
+    return conf
+
+
+def metastore_conf(settings: Settings) -> dict[str, str]:
+    """A Hive metastore in a shared database: every process (jobs, `eventlake sql`,
+    `spark-sql`, several at once) sees the same catalog. Spark's built-in Hive client creates
+    the metastore's tables in an empty database on first use (docs/bi.md, "The catalog")."""
+    assert settings.metastore_url
+    conf = {
+        "spark.hadoop.javax.jdo.option.ConnectionURL": settings.metastore_url,
+        # DataNucleus creates a metastore table when first used, inside the transaction that
+        # needs it, and adds its foreign keys from a second connection: on PostgreSQL that
+        # ALTER TABLE waits for the first transaction's lock on the table it references, which
+        # waits for the ALTER TABLE: the first CREATE TABLE hangs. So tables and columns are
+        # created on first use, foreign keys never (the metastore keeps its own references;
+        # autoCreateAll would switch constraints back on).
+        "spark.hadoop.datanucleus.schema.autoCreateAll": "false",
+        "spark.hadoop.datanucleus.schema.autoCreateTables": "true",
+        "spark.hadoop.datanucleus.schema.autoCreateColumns": "true",
+        "spark.hadoop.datanucleus.schema.autoCreateConstraints": "false",
+        "spark.hadoop.hive.metastore.schema.verification": "false",
+    }
+    if settings.metastore_url.startswith("jdbc:postgresql:"):
+        conf["spark.hadoop.javax.jdo.option.ConnectionDriverName"] = "org.postgresql.Driver"
+    if settings.metastore_user:
+        conf["spark.hadoop.javax.jdo.option.ConnectionUserName"] = settings.metastore_user
+    if settings.metastore_password:
+        conf["spark.hadoop.javax.jdo.option.ConnectionPassword"] = settings.metastore_password
+    # The metastore client finds its JDBC driver through java.sql.DriverManager, which does
+    # not look into the class loader of `spark.jars`: the driver goes on the class path.
+    driver_jars = [jar for jar in resolved_jars(settings) or [] if Path(jar).name.startswith("org.postgresql_")]
+    if driver_jars:
+        conf["spark.driver.extraClassPath"] = os.pathsep.join(driver_jars)
     return conf
 
 
@@ -177,12 +246,11 @@ def spark_submit_options(settings: Settings) -> dict[str, object]:
     S3 keys are left out on purpose: spark-submit passes them on through the environment
     (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), where the jobs' Settings read them.
     """
-    conf = {
-        k: v
-        for k, v in spark_conf(settings).items()
-        if k not in ("spark.hadoop.fs.s3a.access.key", "spark.hadoop.fs.s3a.secret.key")
-        and k != "spark.hadoop.fs.s3a.aws.credentials.provider"
-    }
+    conf = {k: v for k, v in spark_conf(settings).items() if k not in SECRET_CONF_KEYS}
+    if settings.metastore_url:
+        # The driver's class path is fixed when spark-submit starts its JVM: the job's own
+        # session (which adds the metastore's settings) is too late to put the JDBC driver on it.
+        conf.update({k: v for k, v in metastore_conf(settings).items() if k == "spark.driver.extraClassPath"})
     dependencies = dependency_conf(settings)
     return {
         "packages": dependencies.get("spark.jars.packages", ""),
@@ -199,10 +267,7 @@ def spark_defaults_text(
     `local_jars`: name the jars resolved on this machine instead of Maven coordinates (the
     venv's own file; a cluster's file keeps coordinates, its machines have their own cache).
     """
-    conf = spark_conf(settings, catalog=catalog)
-    for key in ("spark.hadoop.fs.s3a.access.key", "spark.hadoop.fs.s3a.secret.key"):
-        conf.pop(key, None)
-    conf.pop("spark.hadoop.fs.s3a.aws.credentials.provider", None)
+    conf = {k: v for k, v in spark_conf(settings, catalog=catalog).items() if k not in SECRET_CONF_KEYS}
     conf.update(
         dependency_conf(settings) if local_jars
         else {"spark.jars.packages": ",".join(spark_packages(settings))}
@@ -228,6 +293,8 @@ def build_spark_session(
     """
     from pyspark.sql import SparkSession
 
+    if catalog and settings.metastore_url and resolved_jars(settings) is None:
+        resolve_packages(settings)  # the metastore's JDBC driver must be on the class path
     # Arrow's timezone handling in pandas-on-Spark (used by pyspark.testing) wants this set.
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     Path(settings.ivy_dir).mkdir(parents=True, exist_ok=True)

@@ -11,15 +11,9 @@ from pathlib import Path
 
 from eventlake.config import Settings
 from eventlake.errors import UserError
-from eventlake.spark import resolved_jars, spark_defaults_text
+# _RESOLVE: a throwaway session per package set (one JVM's jars are fixed when it starts).
+from eventlake.spark import _RESOLVE, resolved_jars, spark_defaults_text
 
-# A throwaway session per package set: resolving is a JVM start with `spark.jars.packages`,
-# and one JVM's jars are fixed when it starts, hence one process each.
-_RESOLVE = (
-    "from eventlake.config import Settings\n"
-    "from eventlake.spark import build_spark_session\n"
-    "build_spark_session(Settings.from_env(), 'eventlake-resolve-jars').stop()\n"
-)
 
 
 def spark_home() -> Path:

@@ -16,6 +16,7 @@ from eventlake.spark import (
     dependency_conf,
     remember_resolved_jars,
     resolved_jars,
+    spark_conf,
     spark_defaults_text,
     spark_packages,
     spark_submit_options,
@@ -102,3 +103,36 @@ def test_a_warm_start_needs_no_ivy_and_no_network(spark, tmp_path):
     assert "rows 3" in done.stdout
     # Ivy wrote nothing: no cache, no resolution report.
     assert sorted(p.name for p in offline_ivy.iterdir()) == [JAR_MANIFEST]
+
+
+@pytest.mark.unit
+def test_a_shared_metastore_adds_its_jdbc_driver_to_the_drivers_class_path(tmp_path):
+    """DriverManager does not look into `spark.jars`: the PostgreSQL driver goes on the
+    driver's class path, from spark-submit too (a job's own session starts too late)."""
+    env = {"EVENTLAKE_IVY_DIR": str(tmp_path), "EVENTLAKE_LAKE_URI": "./lakehouse",
+           "EVENTLAKE_METASTORE_URL": "jdbc:postgresql://db:5432/metastore",
+           "EVENTLAKE_METASTORE_USER": "metastore", "EVENTLAKE_METASTORE_PASSWORD": "sesame"}
+    settings = Settings.from_env(env)
+    assert spark_packages(settings)[-1].startswith("org.postgresql:postgresql:")
+    delta, driver = tmp_path / "io.delta_delta.jar", tmp_path / "org.postgresql_postgresql-42.jar"
+    for jar in (delta, driver):
+        jar.write_bytes(b"PK")
+    remember_resolved_jars(settings, f"{delta},{driver}")
+
+    catalog = spark_conf(settings, catalog=True)
+    assert catalog["spark.hadoop.javax.jdo.option.ConnectionURL"] == "jdbc:postgresql://db:5432/metastore"
+    assert catalog["spark.hadoop.javax.jdo.option.ConnectionDriverName"] == "org.postgresql.Driver"
+    assert catalog["spark.driver.extraClassPath"] == str(driver)
+    # No foreign keys: creating them from a second connection hangs the first CREATE TABLE.
+    assert catalog["spark.hadoop.datanucleus.schema.autoCreateConstraints"] == "false"
+    assert catalog["spark.hadoop.datanucleus.schema.autoCreateAll"] == "false"
+
+    submit = spark_submit_options(settings)["conf"]
+    assert submit["spark.driver.extraClassPath"] == str(driver)
+    # The password reaches the job through its environment, never a command line or a file.
+    assert "sesame" not in repr(spark_submit_options(settings))
+    assert "sesame" not in spark_defaults_text(settings) + spark_defaults_text(settings, local_jars=True)
+    # Without a shared metastore nothing of this is set.
+    plain = lake_settings(tmp_path)
+    assert "spark.driver.extraClassPath" not in spark_submit_options(plain)["conf"]
+    assert spark_conf(plain, catalog=True)["spark.hadoop.javax.jdo.option.ConnectionURL"].startswith("jdbc:derby:")

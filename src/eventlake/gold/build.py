@@ -332,6 +332,7 @@ class _Builder:
 
         last = DeltaTable.forPath(self.spark, gold_path).history(1).first()
         assert last is not None  # the write above committed
+        described = _describe(self.spark, gold_path, table.description)  # one more commit, or none
         metrics = last["operationMetrics"] or {}
         return GoldTableRun(
             table=table.name,
@@ -340,7 +341,7 @@ class _Builder:
             period=table.period,
             rows_written=int(metrics.get("numOutputRows", 0)),
             silver_version=self.version,
-            gold_version=int(last["version"]),
+            gold_version=int(last["version"]) + int(described),
         )
 
 
@@ -391,6 +392,20 @@ class _Staged:
     mode: str
     predicate: str | None  # the replaceWhere of `periods`
     view: DataFrame | None = None  # the table as it will read after the commit, cached for the audit
+
+
+def _describe(spark: SparkSession, path: str, description: str) -> bool:
+    """Keep the table's description (Delta's metadata) equal to its definition's, so every
+    catalog over the lake shows it as the table's COMMENT (the SQL endpoint's too). Only a
+    changed description costs a commit (True); an overwrite keeps it."""
+    from delta.tables import DeltaTable
+
+    stored = DeltaTable.forPath(spark, path).detail().select("description").first()
+    if stored is not None and stored["description"] == description:
+        return False
+    quoted = description.replace("\\", "\\\\").replace("'", "\\'")
+    spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ('comment' = '{quoted}')")
+    return True
 
 
 def _schema_matches(spark: SparkSession, path: str, table: GoldTable) -> bool:
