@@ -8,6 +8,7 @@ against them.
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import TYPE_CHECKING
 
 from eventlake.config import Settings
@@ -16,6 +17,8 @@ from eventlake.lake import Lake, Table
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
 
 
 def lake_tables(settings: Settings) -> list[Table]:
@@ -76,13 +79,42 @@ def _same_path(location: str, path: str) -> bool:
     return plain(location) == plain(path)
 
 
-def register_tables(spark: SparkSession, settings: Settings, *, database: str | None = None) -> list[str]:
+class CatalogUnavailable(UserError):
+    """The metastore cannot be opened: the embedded Derby is open in another process, or the
+    shared database is unreachable. Exit 75 (EX_TEMPFAIL): trying again later can work."""
+
+    exit_code = 75
+
+
+def register_tables(spark: SparkSession, settings: Settings, *, database: str | None = None,
+                    after_writing: bool = False) -> list[str]:
     """Register every existing Delta table of the lake (or of one `database`: a layer just
-    written); returns the names registered."""
-    return [
-        table.name for table in lake_tables(settings)
-        if (database is None or table.database == database) and register_table(spark, table)
-    ]
+    written); returns the names registered. Raises CatalogUnavailable, unless
+    `after_writing` (see register_many)."""
+    chosen = [t for t in lake_tables(settings) if database is None or t.database == database]
+    return register_many(spark, chosen, after_writing=after_writing)
+
+
+def register_many(spark: SparkSession, tables: list[Table], *, after_writing: bool = False) -> list[str]:
+    """Register `tables`. `after_writing`: a job has just committed them, whatever happens
+    here, so a busy catalog is a warning and the next run (or `eventlake catalog`) registers
+    them; otherwise it raises CatalogUnavailable."""
+    from pyspark.errors import AnalysisException
+
+    try:
+        return [table.name for table in tables if register_table(spark, table)]
+    except AnalysisException as error:
+        if "HiveMetaStoreClient" not in str(error):
+            raise
+        busy = CatalogUnavailable(
+            "the catalog cannot be opened: the embedded Derby catalog admits one process at a "
+            "time (is `eventlake sql`, `spark-sql` or another run open?), or the metastore "
+            "database (EVENTLAKE_METASTORE_URL) is unreachable; try again when it is free"
+        )
+    if not after_writing:
+        raise busy
+    log.warning("catalog: tables not registered this time (the data is written): %s", busy)
+    return []
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

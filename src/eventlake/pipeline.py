@@ -154,12 +154,14 @@ def _run_layers(spark: SparkSession, settings: Settings, *, run_id: str, layers:
             silver_summary=silver, as_of=as_of, recompute=recompute,
         )
         results.append(result)
-        # A layer's tables are in the catalog as soon as it is written: with a shared
-        # metastore, readers find bronze while silver and gold still run.
-        register_tables(spark, settings, database=layer)
+        if settings.metastore_url:
+            # A shared metastore: readers find a layer's tables as soon as it is written.
+            # (Derby is left alone until the end: the first catalog call locks it to this
+            # process until the run ends, and `eventlake sql`/`spark-sql` wait for it.)
+            register_tables(spark, settings, database=layer, after_writing=True)
         if on_layer:
             on_layer(result)
-    register_tables(spark, settings)  # the run's own records (ops.*)
+    register_tables(spark, settings, after_writing=True)
     return results
 
 

@@ -56,7 +56,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             quality=not args.skip_quality, as_of=args.as_of, recompute=recompute,
             silver_summary=silver_summary, tables=tables, files_per_batch=args.files_per_batch,
         )
-        register_tables(spark, settings)
+        register_tables(spark, settings, after_writing=True)
     print_layer(result)
     return 0
 

@@ -61,3 +61,38 @@ def test_a_bad_query_is_one_line_and_a_non_zero_exit(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("eventlake sql: query failed:")
     assert "Traceback" not in result.stderr
+
+
+def test_a_busy_catalog_is_one_line_for_a_query_and_a_warning_for_a_run(tmp_path):
+    """The embedded Derby catalog admits one process: while another holds it, `eventlake sql`
+    says so in one line (exit 75, try again) and a run writes its data, warns, and succeeds."""
+    env = dict(os.environ, EVENTLAKE_LAKE_URI=str(tmp_path / "lakehouse"),
+               EVENTLAKE_CATALOG_DIR=str(tmp_path / "catalog"), EVENTLAKE_SPARK_MASTER="local[1]")
+    generate_traffic(Settings.from_env(env), events=200, days=1, start_date=date(2026, 11, 1), seed=6, fault_share=0)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys\n"
+         "from eventlake.config import Settings\n"
+         "from eventlake.spark import build_spark_session\n"
+         "spark = build_spark_session(Settings.from_env(), 'holder', catalog=True)\n"
+         "spark.sql('SHOW DATABASES').collect()\n"
+         "print('holding', flush=True)\n"
+         "sys.stdin.read()\n"],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        eventlake = [sys.executable, "-m", "eventlake.cli"]
+        query = subprocess.run([*eventlake, "sql", "SELECT 1"], env=env, capture_output=True, text=True, timeout=600)
+        assert query.returncode == 75, failure_excerpt(query.stderr)
+        last = query.stderr.strip().splitlines()[-1]
+        assert last.startswith("eventlake sql: the catalog cannot be opened"), last
+        assert "Traceback" not in query.stderr
+
+        run = subprocess.run([*eventlake, "run", "bronze", "--skip-quality"], env=env,
+                             capture_output=True, text=True, timeout=900)
+        assert run.returncode == 0, failure_excerpt(run.stderr)
+        assert "catalog: tables not registered this time" in run.stderr
+        assert (tmp_path / "lakehouse" / "bronze" / "events" / "_delta_log").is_dir()
+    finally:
+        holder.communicate(input="", timeout=120)

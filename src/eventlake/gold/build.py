@@ -27,7 +27,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from eventlake.catalog import register_table
+from eventlake.catalog import register_many
 from eventlake.config import Settings
 from eventlake.errors import UserError
 from eventlake.gold import checked_table_names
@@ -163,9 +163,8 @@ def build_gold(
         # After every table's own commit; a run killed before this line is redone in full
         # by the next one, which the replaceWhere writes make harmless.
         commit_watermarks(spark, lake, moved, silver_path)
-    for result in results:  # the catalog is not safe for concurrent DDL
-        if result.mode != "unchanged" or not spark.catalog.tableExists(f"gold.{result.table}"):
-            register_table(spark, lake.gold(result.table))
+    # One after the other: the catalog is not safe for concurrent DDL.
+    register_many(spark, [lake.gold(r.table) for r in results], after_writing=True)
     run = GoldRun(run_id, tuple(results))
     for r in run.tables:
         log.info(
