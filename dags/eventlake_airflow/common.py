@@ -133,6 +133,9 @@ class LakeSparkSubmitOperator(SparkSubmitOperator):
                 secrets[variable] = value
             # Set after template rendering: never stored with the rendered task fields.
             self.env_vars = {**(self.env_vars or {}), **secrets}
+        lineage = lineage_parent_env(context)
+        if lineage:
+            self.env_vars = {**(self.env_vars or {}), **lineage}
         try:
             super().execute(context)
         except AirflowFailException:
@@ -144,6 +147,25 @@ class LakeSparkSubmitOperator(SparkSubmitOperator):
                 # Bad data stays bad on a retry: fail now, skip the remaining retries.
                 raise AirflowFailException(summary) from error
             raise AirflowException(summary) from error
+
+
+def lineage_parent_env(context: Any) -> dict[str, str]:
+    """The task's OpenLineage run for the job it starts: with Airflow's OpenLineage provider
+    installed, the layers' events (eventlake.lineage) name this task's run as their parent and
+    the DAG run as their root, so a lineage server hangs them under the task that ran them.
+    Nothing without the provider, or with OpenLineage off."""
+    try:
+        from airflow.providers.openlineage.conf import is_disabled
+        from airflow.providers.openlineage.plugins.macros import lineage_parent_id, lineage_root_parent_id
+    except ImportError:
+        return {}
+    if is_disabled():
+        return {}
+    task_instance = context["ti"]
+    return {
+        "OPENLINEAGE_PARENT_ID": lineage_parent_id(task_instance),
+        "OPENLINEAGE_ROOT_PARENT_ID": lineage_root_parent_id(task_instance),
+    }
 
 
 # What an operator does about a job's exit code (the codes of README, "Exit codes").

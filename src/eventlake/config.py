@@ -59,6 +59,9 @@ class Settings:
     metastore_url: str | None = None
     metastore_user: str | None = None
     metastore_password: str | None = field(default=None, repr=False)
+    # Spark's own OpenLineage listener in every session (column-level lineage per query),
+    # beside eventlake's layer events; it adds a 43 MB jar to each JVM start, so it is opt-in.
+    spark_lineage: bool = False
     # Collector
     jwt_secret: str | None = field(default=None, repr=False)
     jwt_public_key: str | None = field(default=None, repr=False)
@@ -266,6 +269,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("EVENTLAKE_METASTORE_USER", "metastore_user", "text", "The metastore database's user."),
     Variable("EVENTLAKE_METASTORE_PASSWORD", "metastore_password", "text",
              "The metastore database's password.", secret=True),
+    Variable("EVENTLAKE_SPARK_LINEAGE", "spark_lineage", "flag",
+             "Spark's OpenLineage listener in every Spark session (per-query, column-level lineage), "
+             "sent where the OPENLINEAGE_* variables say; off by default (a 43 MB jar per JVM)."),
     Variable("EVENTLAKE_EXPECTATIONS_DIR", "expectations_dir", "text",
              "Folder of the quality suites; default: the suites installed with eventlake (the repository's expectations/)."),
     Variable("EVENTLAKE_QUARANTINE_WARN_SHARE", "quarantine_warn_share", "number",

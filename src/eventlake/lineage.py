@@ -94,20 +94,52 @@ def layer_run(settings: Settings, layer: str, *, run_id: str,
 _client: Any = None
 
 
+def parent_facet(namespace: str, run_id: str, env: Mapping[str, str] | None = None) -> Any:
+    """Whose child a layer's run is: the run that started this job when it says so (an
+    Airflow task passes `OPENLINEAGE_PARENT_ID` = namespace/job/run id, and
+    `OPENLINEAGE_ROOT_PARENT_ID` for its DAG run, the names Airflow's OpenLineage macros and
+    dbt-ol use), else eventlake's own pipeline run."""
+    from openlineage.client.facet_v2 import parent_run
+
+    env = os.environ if env is None else env
+    given = run_reference(env.get("OPENLINEAGE_PARENT_ID", ""))
+    if given is None:
+        return parent_run.ParentRunFacet(
+            run=parent_run.Run(runId=run_uuid(run_id)),
+            job=parent_run.Job(namespace=namespace, name=PIPELINE_JOB),
+        )
+    root = run_reference(env.get("OPENLINEAGE_ROOT_PARENT_ID", ""))
+    return parent_run.ParentRunFacet(
+        run=parent_run.Run(runId=given[2]),
+        job=parent_run.Job(namespace=given[0], name=given[1]),
+        root=None if root is None else parent_run.Root(
+            run=parent_run.RootRun(runId=root[2]), job=parent_run.RootJob(namespace=root[0], name=root[1]),
+        ),
+    )
+
+
+def run_reference(value: str) -> tuple[str, str, str] | None:
+    """(namespace, job name, run id) from `namespace/job/run id`; the job name may hold '/'."""
+    namespace, _, rest = value.strip().partition("/")
+    job, _, run = rest.rpartition("/")
+    try:
+        uuid.UUID(run)
+    except ValueError:
+        return None
+    return (namespace, job, run) if namespace and job else None
+
+
 def _emit(layer: str, run_id: str, state: str, inputs: list[str], outputs: list[str]) -> None:
     global _client
     try:
         from openlineage.client import OpenLineageClient
         from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
-        from openlineage.client.facet_v2 import job_type_job, parent_run
+        from openlineage.client.facet_v2 import job_type_job
 
         if _client is None:
             _client = OpenLineageClient()
         namespace = os.environ.get("OPENLINEAGE_NAMESPACE", "eventlake")
-        parent = parent_run.ParentRunFacet(
-            run=parent_run.Run(runId=run_uuid(run_id)),
-            job=parent_run.Job(namespace=namespace, name=PIPELINE_JOB),
-        )
+        parent = parent_facet(namespace, run_id)
         job_type = job_type_job.JobTypeJobFacet(processingType="BATCH", integration="EVENTLAKE", jobType="LAYER")
         event = RunEvent(
             eventType=RunState[state],

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 DELTA_PACKAGE = "io.delta:delta-spark_4.0_2.13:4.4.0"
 # hadoop-aws must match the Hadoop client that the pyspark wheel ships (3.4.1).
 HADOOP_AWS_PACKAGE = "org.apache.hadoop:hadoop-aws:3.4.1"
+# Spark's OpenLineage listener (EVENTLAKE_SPARK_LINEAGE): lineage of every query a job runs.
+OPENLINEAGE_SPARK_PACKAGE = "io.openlineage:openlineage-spark_2.13:1.53.0"
 # The JDBC driver of a PostgreSQL metastore (EVENTLAKE_METASTORE_URL=jdbc:postgresql://…).
 POSTGRES_JDBC_PACKAGE = "org.postgresql:postgresql:42.7.14"
 # Secrets never written to spark-submit options or a spark-defaults.conf: the jobs read
@@ -48,6 +51,8 @@ def spark_packages(settings: Settings) -> list[str]:
         packages.append(HADOOP_AWS_PACKAGE)
     if (settings.metastore_url or "").startswith("jdbc:postgresql:"):
         packages.append(POSTGRES_JDBC_PACKAGE)
+    if settings.spark_lineage:
+        packages.append(OPENLINEAGE_SPARK_PACKAGE)
     return packages
 
 
@@ -181,6 +186,42 @@ def spark_conf(settings: Settings, *, catalog: bool = False) -> dict[str, str]:
         conf["spark.sql.catalogImplementation"] = "in-memory"
     if settings.is_s3:
         conf.update(s3a_conf(settings))
+    if settings.spark_lineage:
+        conf.update(spark_lineage_conf())
+    return conf
+
+
+def spark_lineage_conf(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Spark's OpenLineage listener, sending where eventlake's own lineage events go: the
+    OpenLineage client's variables, translated to the listener's `spark.openlineage.*` keys
+    (OPENLINEAGE_URL for HTTP; the file transport writes `<file>.spark<suffix>` beside the
+    layer events' file, so two writers never share one). The job's parent, when a task
+    passed one (OPENLINEAGE_PARENT_ID), is the Spark application's parent too."""
+    from eventlake.lineage import run_reference
+
+    env = os.environ if env is None else env
+    conf = {
+        "spark.extraListeners": "io.openlineage.spark.agent.OpenLineageSparkListener",
+        "spark.openlineage.namespace": env.get("OPENLINEAGE_NAMESPACE", "eventlake"),
+    }
+    transport = env.get("OPENLINEAGE__TRANSPORT__TYPE", "").strip().lower()
+    if transport == "file" and env.get("OPENLINEAGE__TRANSPORT__LOG_FILE_PATH"):
+        layer_events = Path(env["OPENLINEAGE__TRANSPORT__LOG_FILE_PATH"])
+        conf["spark.openlineage.transport.type"] = "file"
+        conf["spark.openlineage.transport.location"] = str(
+            layer_events.with_name(f"{layer_events.stem}.spark{layer_events.suffix}"))
+    elif transport == "http" or env.get("OPENLINEAGE_URL"):
+        conf["spark.openlineage.transport.type"] = "http"
+        conf["spark.openlineage.transport.url"] = env.get("OPENLINEAGE__TRANSPORT__URL") or env["OPENLINEAGE_URL"]
+    else:
+        conf["spark.openlineage.transport.type"] = "console"  # configured nowhere: the driver's log
+    parent = run_reference(env.get("OPENLINEAGE_PARENT_ID", ""))
+    if parent is not None:
+        conf.update({
+            "spark.openlineage.parentJobNamespace": parent[0],
+            "spark.openlineage.parentJobName": parent[1],
+            "spark.openlineage.parentRunId": parent[2],
+        })
     return conf
 
 

@@ -55,6 +55,11 @@ def airflow_env(tmp_path_factory) -> dict[str, str]:
         EVENTLAKE_PSEUDONYM_SALT=SALT,
         EVENTLAKE_CATALOG_DIR=str(root / "catalog"),
         PYSPARK_PYTHON=sys.executable,
+        # One lineage file for Airflow's OpenLineage provider (task runs) and the jobs
+        # (eventlake.lineage: the layers), both configured by the client's own variables.
+        OPENLINEAGE__TRANSPORT__TYPE="file",
+        OPENLINEAGE__TRANSPORT__LOG_FILE_PATH=str(root / "lineage.jsonl"),
+        OPENLINEAGE__TRANSPORT__APPEND="true",
     )
     env.update(SHORT_LIVED_JVM_ENV)
     (root / "airflow").mkdir()
@@ -135,6 +140,46 @@ def test_pipeline_run_builds_every_gold_table_and_a_rerun_changes_nothing(
                         for name in GOLD_TABLES}
     runs = spark.read.format("delta").load(lake.run_log.path).where("job = 'bronze'")
     assert runs.count() == 1
+
+
+def test_the_pipeline_runs_lineage_hangs_the_layers_under_the_airflow_task_that_ran_them(
+    airflow_env, pipeline_lake
+):
+    events = [json.loads(line) for line in
+              (Path(airflow_env["AIRFLOW_HOME"]).parent / "lineage.jsonl").read_text().splitlines()]
+    # Airflow's provider: each task run of the DAG's runs, START then COMPLETE.
+    def task_runs(state):
+        return {(e["job"]["name"], e["run"]["runId"]) for e in events
+                if e["job"]["name"].startswith("eventlake_pipeline.") and e["eventType"] == state}
+
+    started = task_runs("START")
+    assert ("eventlake_pipeline.run_pipeline" in {name for name, _ in started}), started
+    assert started <= task_runs("COMPLETE")
+
+    # The jobs: each layer of the first run, a child of the Airflow task that submitted it.
+    layers = {}
+    for event in events:
+        name = event["job"]["name"]
+        if name.startswith("eventlake.") and event["eventType"] == "COMPLETE":
+            layers.setdefault(name, event)
+    assert set(layers) == {"eventlake.bronze", "eventlake.silver", "eventlake.gold"}
+    for name, event in layers.items():
+        parent = event["run"]["facets"]["parent"]
+        assert (parent["job"]["name"], parent["run"]["runId"]) in started, name
+        assert parent["job"]["name"] == "eventlake_pipeline.run_pipeline", name
+        assert parent["root"]["job"]["name"] == "eventlake_pipeline", name
+
+    # ... and their datasets make the landing -> bronze -> silver -> gold edges.
+    def names(event, side):
+        return {d["name"].rsplit("/", 2)[-2] + "/" + d["name"].rsplit("/", 1)[-1] for d in event[side]}
+
+    assert names(layers["eventlake.bronze"], "inputs") == {"landing/events"}
+    assert names(layers["eventlake.bronze"], "outputs") == {"bronze/events"}
+    assert names(layers["eventlake.silver"], "inputs") == {"bronze/events"}
+    assert "silver/events" in names(layers["eventlake.silver"], "outputs")
+    assert names(layers["eventlake.gold"], "inputs") == {"silver/events"}
+    assert {f"gold/{table}" for table in ("daily_kpis", "channel_performance")} <= names(
+        layers["eventlake.gold"], "outputs")
 
 
 def test_erasure_removes_a_user_everywhere_and_gold_equals_a_recomputation(
