@@ -157,7 +157,7 @@ def _run_layers(spark: SparkSession, settings: Settings, *, run_id: str, layers:
         if settings.metastore_url:
             # A shared metastore: readers find a layer's tables as soon as it is written.
             # (Derby is left alone until the end: the first catalog call locks it to this
-            # process until the run ends, and `eventlake sql`/`spark-sql` wait for it.)
+            # process until the run ends, and `eventlake sql`/`spark-sql` cannot open it.)
             register_tables(spark, settings, database=layer, after_writing=True)
         if on_layer:
             on_layer(result)
