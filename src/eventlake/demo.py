@@ -32,6 +32,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     from eventlake.generate import generate_traffic
     from eventlake.gold.show import gold_table, read_rows, render
     from eventlake.pipeline import print_layer, run_pipeline
+    from eventlake.quality import preload
     from eventlake.spark import build_spark_session
 
     print(f"1/3 generating {args.events} events over {args.days} days into {settings.lake_root}/landing")
@@ -40,6 +41,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(f"    {summary.lines} lines in {len(summary.files)} landing files")
     print("2/3 pipeline: bronze → silver → gold, each behind its quality suite")
+    preload()  # GX's import overlaps the JVM's start
     spark = build_spark_session(settings, "eventlake-demo", catalog=True)
     run_pipeline(spark, settings, run_id=f"demo-{uuid.uuid4().hex[:8]}", on_layer=print_layer)
     print("3/3 gold tables (also: eventlake show gold.<table>, eventlake sql '…')")

@@ -222,6 +222,10 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
                       f"(--force runs every layer anyway)")
                 return 0
             log.info("pipeline: %s", pending.describe())
+        if not args.skip_quality:
+            from eventlake.quality import preload
+
+            preload()  # GX's import overlaps the JVM's start
         spark = build_spark_session(settings, "eventlake-pipeline", catalog=True)
         run_pipeline(
             spark, settings, run_id=run_id, quality=not args.skip_quality, as_of=args.as_of,

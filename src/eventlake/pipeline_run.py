@@ -42,6 +42,10 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     if args.files_per_batch is not None and (args.layer != "bronze" or args.files_per_batch < 1):
         raise UserError("--files-per-batch applies to bronze only, and is at least 1")
     with lake_lease(settings, f"eventlake run {args.layer}"):  # before the JVM starts
+        if not args.skip_quality:
+            from eventlake.quality import preload
+
+            preload()  # GX's import overlaps the JVM's start
         spark = build_spark_session(settings, f"eventlake-{args.layer}", catalog=True)
         silver_summary = None
         if args.layer == "gold" and args.run_id and not args.skip_quality:

@@ -24,6 +24,45 @@ _EXPORTS = {
 }
 
 
+def disable_gx_analytics() -> None:
+    """GX sends usage analytics unless told not to; a lakehouse job must not phone home.
+    Set before GX is first imported."""
+    import os
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+def preload() -> None:
+    """Import Great Expectations on a daemon thread while the caller starts Spark's JVM.
+
+    GX's import is ≈3 s of Python (scipy, altair, SQLAlchemy come with it); a JVM start is
+    ≈5 s during which the caller's Python only waits on the launcher. The first quality gate
+    then finds GX loaded. Under spark-submit the JVM is already up, so there is nothing to
+    overlap and this does nothing. The packages both threads import (Spark's, pandas,
+    pyarrow) are imported first, on the caller's thread: two threads importing one package
+    at the same time can trip over its internal import cycles. An import error is left for
+    the first gate to raise, where it says which suite needed GX.
+    """
+    import os
+    import threading
+
+    if "PYSPARK_GATEWAY_PORT" in os.environ:
+        return
+    import pandas  # noqa: F401  (see above: shared with GX, imported on this thread)
+    import pyarrow  # noqa: F401
+    import pyspark.sql  # noqa: F401
+    import pyspark.sql.functions  # noqa: F401
+
+    def load() -> None:
+        disable_gx_analytics()
+        try:
+            import great_expectations  # noqa: F401
+        except Exception:  # noqa: BLE001  (re-raised where GX is used)
+            pass
+
+    threading.Thread(target=load, name="gx-preload", daemon=True).start()
+
+
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         import importlib

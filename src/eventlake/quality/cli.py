@@ -32,6 +32,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
+    from eventlake.quality import preload
     from eventlake.quality.validate import validate_from_run_log
     from eventlake.spark import build_spark_session
 
@@ -40,6 +41,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     layers = ("bronze", "silver", "gold") if args.layer == "all" else (args.layer,)
     reports = []
     with lake_lease(settings, "eventlake quality"):  # it writes _quality/results and docs
+        preload()  # GX's import overlaps the JVM's start
         spark = build_spark_session(settings, "eventlake-quality")
         for layer in layers:
             report = validate_from_run_log(spark, settings, layer, run_id=args.run_id, as_of=args.as_of)

@@ -23,7 +23,6 @@ import atexit
 import json
 import logging
 import mimetypes
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from pyspark.sql import DataFrame
 
 from eventlake.config import Settings
+from eventlake.quality import disable_gx_analytics
 from eventlake.quality.report import ExpectationResult, LayerRun
 from eventlake.quality.suites import ExpectationSpec, SuiteDefinitionError, SuiteSpec
 
@@ -101,8 +101,7 @@ class GxWorkspace:
     checkpoint per layer and the lake's Data Docs site."""
 
     def __init__(self, docs_dir: Path, results_dir: Path):
-        # GX sends usage analytics unless told not to; a lakehouse job must not phone home.
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+        disable_gx_analytics()
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
