@@ -108,8 +108,10 @@ def resolve_packages(settings: Settings) -> None:
     fixed when it starts, so one that needs a resolved jar on it cannot resolve it itself)."""
     import subprocess
 
+    # The settings that choose the package set, whatever the environment says.
     env = {**os.environ, "EVENTLAKE_LAKE_URI": settings.lake_uri, "EVENTLAKE_IVY_DIR": settings.ivy_dir,
-           "EVENTLAKE_METASTORE_URL": settings.metastore_url or ""}
+           "EVENTLAKE_METASTORE_URL": settings.metastore_url or "",
+           "EVENTLAKE_SPARK_LINEAGE": "true" if settings.spark_lineage else "false"}
     if settings.is_s3:
         env.setdefault("EVENTLAKE_PSEUDONYM_SALT", "resolve-only")
     done = subprocess.run([sys.executable, "-c", _RESOLVE], env=env, capture_output=True, text=True)
@@ -250,12 +252,19 @@ def metastore_conf(settings: Settings) -> dict[str, str]:
         conf["spark.hadoop.javax.jdo.option.ConnectionUserName"] = settings.metastore_user
     if settings.metastore_password:
         conf["spark.hadoop.javax.jdo.option.ConnectionPassword"] = settings.metastore_password
-    # The metastore client finds its JDBC driver through java.sql.DriverManager, which does
-    # not look into the class loader of `spark.jars`: the driver goes on the class path.
-    driver_jars = [jar for jar in resolved_jars(settings) or [] if Path(jar).name.startswith("org.postgresql_")]
-    if driver_jars:
-        conf["spark.driver.extraClassPath"] = os.pathsep.join(driver_jars)
+    conf.update(metastore_driver_class_path(settings))
     return conf
+
+
+def metastore_driver_class_path(settings: Settings) -> dict[str, str]:
+    """`spark.driver.extraClassPath` with the metastore's JDBC driver, once resolved.
+
+    The metastore client finds its driver through java.sql.DriverManager, which does not
+    look into the class loader of `spark.jars`: the driver goes on the class path. That path
+    is fixed when the driver's JVM starts, so spark-submit must be given it (the job's own
+    session is too late)."""
+    driver_jars = [jar for jar in resolved_jars(settings) or [] if Path(jar).name.startswith("org.postgresql_")]
+    return {"spark.driver.extraClassPath": os.pathsep.join(driver_jars)} if driver_jars else {}
 
 
 def s3a_conf(settings: Settings) -> dict[str, str]:
@@ -289,9 +298,7 @@ def spark_submit_options(settings: Settings) -> dict[str, object]:
     """
     conf = {k: v for k, v in spark_conf(settings).items() if k not in SECRET_CONF_KEYS}
     if settings.metastore_url:
-        # The driver's class path is fixed when spark-submit starts its JVM: the job's own
-        # session (which adds the metastore's settings) is too late to put the JDBC driver on it.
-        conf.update({k: v for k, v in metastore_conf(settings).items() if k == "spark.driver.extraClassPath"})
+        conf.update(metastore_driver_class_path(settings))
     dependencies = dependency_conf(settings)
     return {
         "packages": dependencies.get("spark.jars.packages", ""),

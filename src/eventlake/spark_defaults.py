@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from eventlake.config import Settings
-from eventlake.errors import UserError
-# _RESOLVE: a throwaway session per package set (one JVM's jars are fixed when it starts).
-from eventlake.spark import _RESOLVE, resolved_jars, spark_defaults_text
-
+from eventlake.spark import resolve_packages, resolved_jars, spark_defaults_text
 
 
 def spark_home() -> Path:
@@ -42,14 +37,11 @@ def resolve_dependencies(settings: Settings) -> None:
         "s3": {"EVENTLAKE_LAKE_URI": "s3a://eventlake-resolve-only", "EVENTLAKE_PSEUDONYM_SALT": "resolve-only"},
     }
     for name, overrides in variants.items():
-        env = {**os.environ, "EVENTLAKE_IVY_DIR": settings.ivy_dir, **overrides}
-        if resolved_jars(Settings.from_env(env)):
+        variant = Settings.from_env({**os.environ, "EVENTLAKE_IVY_DIR": settings.ivy_dir, **overrides})
+        if resolved_jars(variant):
             continue
         print(f"resolving Spark packages for {name} lakes into {settings.ivy_dir} (once)")
-        done = subprocess.run([sys.executable, "-c", _RESOLVE], env=env, capture_output=True, text=True)
-        if done.returncode != 0 or not resolved_jars(Settings.from_env(env)):
-            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise UserError(f"could not resolve Spark's packages for {name} lakes: {tail[0]}")
+        resolve_packages(variant)
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
