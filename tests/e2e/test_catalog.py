@@ -88,11 +88,14 @@ def test_a_busy_catalog_is_one_line_for_a_query_and_a_warning_for_a_run(tmp_path
         last = query.stderr.strip().splitlines()[-1]
         assert last.startswith("eventlake sql: the catalog cannot be opened"), last
         assert "Traceback" not in query.stderr
+        # Nor a Java stack trace per metastore attempt (there were 16,000 lines of them).
+        assert "\tat org." not in query.stderr, failure_excerpt(query.stderr)
 
         run = subprocess.run([*eventlake, "run", "bronze", "--skip-quality"], env=env,
                              capture_output=True, text=True, timeout=900)
         assert run.returncode == 0, failure_excerpt(run.stderr)
         assert "catalog: tables not registered this time" in run.stderr
+        assert "\tat org." not in run.stderr, failure_excerpt(run.stderr)
         assert (tmp_path / "lakehouse" / "bronze" / "events" / "_delta_log").is_dir()
     finally:
         holder.communicate(input="", timeout=120)
