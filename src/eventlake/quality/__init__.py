@@ -53,8 +53,9 @@ def preload() -> None:
     import pyspark.sql  # noqa: F401
     import pyspark.sql.functions  # noqa: F401
 
+    disable_gx_analytics()  # here: the environment must not change under the JVM's launcher
+
     def load() -> None:
-        disable_gx_analytics()
         try:
             import great_expectations  # noqa: F401
         except Exception:  # noqa: BLE001  (re-raised where GX is used)
