@@ -38,6 +38,13 @@ spark.createDataFrame([(date(2024, 3, 6), "c1", 7)], schema).write.format("delta
     "append"
 ).save(table)
 rows = spark.read.format("delta").load(table).orderBy("event_date", "content_id").collect()
+# The Delta log read as files through s3a agrees with Delta's history().
+from delta.tables import DeltaTable
+from eventlake.state import current_version, last_commit
+newest = DeltaTable.forPath(spark, table).history(1).first()
+version, commit_info = last_commit(spark, table)
+print("LOG " + json.dumps([current_version(spark, table), version, commit_info["operation"],
+                           newest["version"], newest["operation"]]))
 print("ROWS " + json.dumps([[r.event_date.isoformat(), r.content_id, r.views] for r in rows]))
 spark.stop()
 """
@@ -56,6 +63,8 @@ def test_spark_writes_and_reads_a_delta_table_on_s3a(s3_lake):
     assert done.returncode == 0, failure_excerpt(done.stderr)
     printed = [line for line in done.stdout.splitlines() if line.startswith("ROWS ")]
     assert json.loads(printed[-1][len("ROWS "):]) == EXPECTED_ROWS
+    logged = [line for line in done.stdout.splitlines() if line.startswith("LOG ")]
+    assert json.loads(logged[-1][len("LOG "):]) == [1, 1, "WRITE", 1, "WRITE"]
 
     # The objects really are in the bucket: data files and a two-commit log.
     keys = s3_lake.server.keys(f"{s3_lake.prefix}/gold/s3_roundtrip/")

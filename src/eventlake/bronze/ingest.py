@@ -30,7 +30,7 @@ from eventlake.lake import Lake
 from eventlake.landing import LANDING_SUFFIXES, landing_date
 from eventlake.runs import BronzeRun
 from eventlake.schemas import BRONZE_TABLE_PROPERTIES
-from eventlake.state import current_version, delta_table_exists, record_run
+from eventlake.state import current_version, delta_table_exists, last_commit, record_run
 
 log = logging.getLogger(__name__)
 
@@ -285,9 +285,6 @@ def ingest_bronze(
 
 def _last_commit(spark: SparkSession, path: str) -> tuple[int, int]:
     """(version, rows written) of the table's newest commit (ours: one writer per table)."""
-    from delta.tables import DeltaTable
-
-    last = DeltaTable.forPath(spark, path).history(1).select("version", "operationMetrics").first()
-    assert last is not None  # a Delta table has at least one commit
-    return int(last[0]), int((last[1] or {}).get("numOutputRows", 0))
+    version, commit_info = last_commit(spark, path)
+    return version, int((commit_info.get("operationMetrics") or {}).get("numOutputRows", 0))
 

@@ -40,8 +40,10 @@ from eventlake.state import (
     commit_watermarks,
     current_version,
     delta_table_exists,
+    last_commit,
     read_changes,
     read_watermarks,
+    stored_description,
 )
 
 log = logging.getLogger(__name__)
@@ -327,12 +329,9 @@ class _Builder:
         else:
             writer = writer.option("replaceWhere", plan.predicate)
         writer.save(gold_path)
-        from delta.tables import DeltaTable
-
-        last = DeltaTable.forPath(self.spark, gold_path).history(1).first()
-        assert last is not None  # the write above committed
-        described = _describe(self.spark, gold_path, table.description)  # one more commit, or none
-        metrics = last["operationMetrics"] or {}
+        version, commit_info = last_commit(self.spark, gold_path)  # the write above
+        described = _describe(self.spark, gold_path, version, table.description)  # one more commit, or none
+        metrics = commit_info.get("operationMetrics") or {}
         return GoldTableRun(
             table=table.name,
             mode=plan.mode,
@@ -340,7 +339,7 @@ class _Builder:
             period=table.period,
             rows_written=int(metrics.get("numOutputRows", 0)),
             silver_version=self.version,
-            gold_version=int(last["version"]) + int(described),
+            gold_version=version + int(described),
         )
 
 
@@ -393,23 +392,15 @@ class _Staged:
     view: DataFrame | None = None  # the table as it will read after the commit, cached for the audit
 
 
-def _describe(spark: SparkSession, path: str, description: str) -> bool:
+def _describe(spark: SparkSession, path: str, version: int, description: str) -> bool:
     """Keep the table's description (Delta's metadata) equal to its definition's, so every
     catalog over the lake shows it as the table's COMMENT (the SQL endpoint's too). Only a
     changed description costs a commit (True); an overwrite keeps it."""
-    if _stored_description(spark, path) == description:
+    if stored_description(spark, path, version) == description:
         return False
     quoted = description.replace("\\", "\\\\").replace("'", "\\'")
     spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ('comment' = '{quoted}')")
     return True
-
-
-def _stored_description(spark: SparkSession, path: str) -> str | None:
-    """The table's description, from its metadata alone. (DeltaTable.detail() says it too,
-    but counts the table's files and bytes first: a Spark job per call, 1 s on a tiny
-    table, most of a 17-table commit phase.)"""
-    rows = spark.sql(f"DESCRIBE TABLE EXTENDED delta.`{path}`").collect()
-    return next((row["data_type"] for row in rows if row["col_name"] == "Comment"), None)
 
 
 def _schema_matches(spark: SparkSession, path: str, table: GoldTable) -> bool:

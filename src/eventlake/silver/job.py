@@ -38,7 +38,9 @@ from eventlake.state import (
     ChangeWindow,
     change_window,
     commit_watermark,
+    current_version,
     delta_table_exists,
+    last_commit,
     read_changes,
     record_run,
 )
@@ -69,21 +71,17 @@ def ensure_table(spark: SparkSession, path: str, schema: StructType, partition_c
 def _merge(spark: SparkSession, path: str, source: DataFrame, condition: str, *, earlier_wins: bool) -> dict[str, str]:
     from delta.tables import DeltaTable
 
-    table = DeltaTable.forPath(spark, path)
-    newest = table.history(1).select("version").first()
-    assert newest is not None  # ensure_table created it: a Delta table has at least one commit
-    before = newest[0]
-    merge = table.alias("t").merge(source.alias("s"), condition)
+    before = current_version(spark, path)  # ensure_table created it
+    merge = DeltaTable.forPath(spark, path).alias("t").merge(source.alias("s"), condition)
     if earlier_wins:
         merge = merge.whenMatchedUpdateAll(condition="s.event_timestamp < t.event_timestamp")
     merge.whenNotMatchedInsertAll().execute()
-    history = DeltaTable.forPath(spark, path).history(1).select("version", "operation", "operationMetrics").first()
-    assert history is not None  # likewise
+    version, commit_info = last_commit(spark, path)
     # Only this MERGE's own commit counts: with nothing to write Delta may commit nothing,
     # and the newest entry is then an older run's.
-    if history["version"] == before or history["operation"] != "MERGE":
+    if version == before or commit_info.get("operation") != "MERGE":
         return {}
-    return dict(history["operationMetrics"])
+    return {name: str(value) for name, value in (commit_info.get("operationMetrics") or {}).items()}
 
 
 def _count_stored(spark: SparkSession, path: str, rows: DataFrame, keys: tuple[str, ...]) -> tuple[int, int]:
