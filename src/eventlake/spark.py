@@ -332,6 +332,13 @@ def spark_defaults_text(
     return "\n".join(lines) + "\n"
 
 
+def under_spark_submit() -> bool:
+    """True in a driver that spark-submit (or pyspark's launcher) started: the JVM is up,
+    its jars and log configuration were fixed on the command line, and the Python side only
+    attaches to it (PySpark passes the gateway's port in this variable)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
 def build_spark_session(
     settings: Settings,
     app_name: str,
@@ -357,7 +364,7 @@ def build_spark_session(
         Path(settings.catalog_root).mkdir(parents=True, exist_ok=True)
     builder = SparkSession.builder.appName(app_name)
     dependencies: dict[str, str] = {}
-    if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit
+    if not under_spark_submit():
         builder = builder.master(settings.spark_master)
         dependencies = dependency_conf(settings)
         for key, value in dependencies.items():
@@ -374,7 +381,7 @@ def build_spark_session(
     # Quiet unless asked (`eventlake -v`): Spark's start-up and catalog warnings (a line per
     # jar, metastore notices) drown a run's own lines. Only for a JVM started here; under
     # spark-submit the launcher's log4j2 configuration stands.
-    quiet = "PYSPARK_GATEWAY_PORT" not in os.environ and not logging.getLogger().isEnabledFor(logging.DEBUG)
+    quiet = not under_spark_submit() and not logging.getLogger().isEnabledFor(logging.DEBUG)
     if quiet:
         config_file = Path(__file__).with_name("log4j2-quiet.properties")
         conf["spark.driver.extraJavaOptions"] += f" -Dlog4j2.configurationFile={config_file.as_uri()}"

@@ -40,13 +40,14 @@ def preload() -> None:
     then finds GX loaded. Under spark-submit the JVM is already up, so there is nothing to
     overlap and this does nothing. The packages both threads import (Spark's, pandas,
     pyarrow) are imported first, on the caller's thread: two threads importing one package
-    at the same time can trip over its internal import cycles. An import error is left for
-    the first gate to raise, where it says which suite needed GX.
+    at the same time can trip over its internal import cycles. An import error here is
+    ignored: the first gate imports GX again and raises the same ImportError there.
     """
-    import os
     import threading
 
-    if "PYSPARK_GATEWAY_PORT" in os.environ:
+    from eventlake.spark import under_spark_submit
+
+    if under_spark_submit():
         return
     import pandas  # noqa: F401  (see above: shared with GX, imported on this thread)
     import pyarrow  # noqa: F401
