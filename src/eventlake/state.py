@@ -20,6 +20,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from eventlake.hadoop_files import hadoop_fs, read_file, write_file
 from eventlake.lake import CONSUMER_STATE, Lake
 from eventlake.lease import LocalStore
 
@@ -50,30 +51,18 @@ def delta_table_exists(spark: SparkSession, path: str) -> bool:
 _COMMIT_FILE = re.compile(r"^(\d{20})\.json$")
 
 
-def _delta_log(spark: SparkSession, path: str) -> tuple[Any, Any]:  # py4j proxies: untyped
-    jvm = spark._jvm
-    assert jvm is not None  # set while the session's SparkContext runs
-    log_path = jvm.org.apache.hadoop.fs.Path(f"{path.rstrip('/')}/_delta_log")
-    return log_path.getFileSystem(spark._jsc.hadoopConfiguration()), log_path
+def _log_path(path: str, name: str = "") -> str:
+    return f"{path.rstrip('/')}/_delta_log" + (f"/{name}" if name else "")
 
 
 def _read_log_file(spark: SparkSession, path: str, name: str) -> str | None:
-    fs, log_path = _delta_log(spark, path)
-    jvm = spark._jvm
-    assert jvm is not None
-    file_path = jvm.org.apache.hadoop.fs.Path(log_path, name)
-    if not fs.exists(file_path):
-        return None
-    stream = fs.open(file_path)
-    try:
-        return str(jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
-    finally:
-        stream.close()
+    data = read_file(spark, _log_path(path, name))
+    return None if data is None else data.decode("utf-8")
 
 
 def current_version(spark: SparkSession, path: str) -> int | None:
     """The newest committed version of a Delta table, or None if there is no table."""
-    fs, log_path = _delta_log(spark, path)
+    fs, log_path = hadoop_fs(spark, _log_path(path))
     if not fs.exists(log_path):
         return None
     versions = [
@@ -101,7 +90,8 @@ def last_commit(spark: SparkSession, path: str) -> tuple[int, dict[str, Any]]:
 def stored_description(spark: SparkSession, path: str, version: int) -> str | None:
     """The table's description at `version`, from that version's checksum file, which Delta
     writes after each commit with the table's metadata in it. Without one (written by an
-    older or another engine), Spark's DESCRIBE answers instead."""
+    older or another engine), Spark's DESCRIBE answers instead: for the *newest* version
+    (DESCRIBE cannot time travel), which is what gold asks about right after its commit."""
     checksum = _read_log_file(spark, path, f"{version:020d}.crc")
     if checksum is not None:
         metadata = json.loads(checksum).get("metadata")
@@ -126,16 +116,10 @@ class _ConsumerStore:
         self.spark, self.root = spark, lake.path(CONSUMER_STATE)
         self.local = None if "://" in lake.root else LocalStore(lake.root)
 
-    def _hadoop(self, path: str) -> tuple[Any, Any]:  # py4j proxies: untyped
-        jvm = self.spark._jvm
-        assert jvm is not None  # set while the session's SparkContext runs
-        hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-        return hadoop_path.getFileSystem(self.spark._jsc.hadoopConfiguration()), hadoop_path
-
     def names(self) -> list[str]:
         if self.local is not None:
             return self.local.names(CONSUMER_STATE)
-        fs, folder = self._hadoop(self.root)
+        fs, folder = hadoop_fs(self.spark, self.root)
         if not fs.exists(folder):
             return []
         return sorted(status.getPath().getName() for status in fs.listStatus(folder) if status.isFile())
@@ -143,27 +127,13 @@ class _ConsumerStore:
     def get(self, name: str) -> bytes | None:
         if self.local is not None:
             return self.local.get(f"{CONSUMER_STATE}/{name}")
-        fs, path = self._hadoop(f"{self.root}/{name}")
-        if not fs.exists(path):
-            return None
-        stream = fs.open(path)
-        jvm = self.spark._jvm
-        assert jvm is not None  # set while the session's SparkContext runs
-        try:
-            return bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
-        finally:
-            stream.close()
+        return read_file(self.spark, f"{self.root}/{name}")
 
     def put(self, name: str, data: bytes) -> None:
         if self.local is not None:  # temporary file + rename: never half written
             self.local.put(f"{CONSUMER_STATE}/{name}", data)
             return
-        fs, path = self._hadoop(f"{self.root}/{name}")
-        stream = fs.create(path, True)  # an S3 object appears whole, on close
-        try:
-            stream.write(bytearray(data))
-        finally:
-            stream.close()
+        write_file(self.spark, f"{self.root}/{name}", data)  # an S3 object appears whole, on close
 
 
 def read_watermarks(spark: SparkSession, lake: Lake, prefix: str = "") -> dict[str, int]:

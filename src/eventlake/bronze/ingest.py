@@ -26,6 +26,7 @@ from pyspark.sql import functions as F
 
 from eventlake.clock import as_utc, utc_now
 from eventlake.config import Settings
+from eventlake.hadoop_files import hadoop_fs
 from eventlake.lake import Lake
 from eventlake.landing import LANDING_SUFFIXES, landing_date
 from eventlake.runs import BronzeRun
@@ -63,11 +64,7 @@ def list_landing_files(spark: SparkSession, landing_root: str) -> dict[str, Land
     Listed through Hadoop's FileSystem so that local folders and s3a:// look the same.
     Temporary files of writers in progress (hidden names) are never listed.
     """
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None  # set while the session's SparkContext runs
-    hadoop_conf = spark.sparkContext._jsc.hadoopConfiguration()
-    root = jvm.org.apache.hadoop.fs.Path(landing_root)
-    fs = root.getFileSystem(hadoop_conf)
+    fs, root = hadoop_fs(spark, landing_root)
     if not fs.exists(root):
         return {}
     files = {}

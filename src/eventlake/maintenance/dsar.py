@@ -47,7 +47,8 @@ from eventlake.errors import UserError
 from eventlake.lake import Lake, Table
 from eventlake.landing import LocalSink
 from eventlake.maintenance.erasure import MAX_ID_LENGTH, per_user_gold_tables, raw_line_matches
-from eventlake.maintenance.tables import DSAR_AUDIT, hadoop_fs
+from eventlake.hadoop_files import write_file
+from eventlake.maintenance.tables import DSAR_AUDIT
 from eventlake.maintenance.tombstone import key_hash
 from eventlake.privacy import pseudonymous_key
 from eventlake.state import delta_table_exists
@@ -283,12 +284,7 @@ def write_document(spark: SparkSession, output: str, data: bytes) -> None:
     temporary file in the same folder, fsync, rename. A URI (s3a://, file://): Hadoop's FileSystem with the
     lake's S3A settings (an S3 object appears whole when its upload completes)."""
     if is_uri(output):
-        fs, path = hadoop_fs(spark, output)
-        stream = fs.create(path, True)
-        try:
-            stream.write(bytearray(data))
-        finally:
-            stream.close()
+        write_file(spark, output, data)
         return
     target = Path(output).resolve()
     LocalSink(target.parent).put(target.name, data)  # the landing zone's own atomic write

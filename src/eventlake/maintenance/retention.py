@@ -22,7 +22,8 @@ from pyspark.sql import functions as F
 
 from eventlake.lake import Lake, Table
 from eventlake.maintenance.policy import RetentionPolicy
-from eventlake.maintenance.tables import commit_metadata, hadoop_fs, list_children
+from eventlake.hadoop_files import hadoop_fs
+from eventlake.maintenance.tables import commit_metadata, list_children
 
 RETENTION_COMMIT_TAG = "eventlake-retention"
 _LANDING_PARTITION = re.compile(r"^event_date=(\d{4}-\d{2}-\d{2})$")

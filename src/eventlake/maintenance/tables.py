@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from pyspark.sql import SparkSession
 
+from eventlake.hadoop_files import hadoop_fs
 from eventlake.lake import Lake, Table
 
 # Where the erasure audit lives (kept for good: 004 §8.3 asks for audit logs to outlive data).
@@ -61,14 +61,6 @@ def lake_tables(spark: SparkSession, lake: Lake) -> list[MaintainedTable]:
         )
     ]
     return [t for t in candidates if DeltaTable.isDeltaTable(spark, t.table.path)]
-
-
-def hadoop_fs(spark: SparkSession, path: str) -> tuple[Any, Any]:  # py4j proxies: untyped
-    """The Hadoop FileSystem of a path (local or s3a), and the path as a Hadoop Path."""
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None  # set while the session's SparkContext runs
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hadoop_path
 
 
 def list_children(spark: SparkSession, path: str) -> list[str]:
