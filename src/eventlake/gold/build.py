@@ -27,7 +27,6 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from eventlake.catalog import register_many
 from eventlake.config import Settings
 from eventlake.errors import UserError
 from eventlake.gold import checked_table_names
@@ -165,8 +164,6 @@ def build_gold(
         # After every table's own commit; a run killed before this line is redone in full
         # by the next one, which the replaceWhere writes make harmless.
         commit_watermarks(spark, lake, moved, silver_path)
-    # One after the other: the catalog is not safe for concurrent DDL.
-    register_many(spark, [lake.gold(r.table) for r in results], after_writing=True)
     run = GoldRun(run_id, tuple(results))
     for r in run.tables:
         log.info(
