@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyspark
+from reaper import kill_group, reap_on_exit
 
 KAFKA_VERSION = "4.1.1"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "eventlake" / "kafka"
@@ -117,16 +118,18 @@ def kafka_broker(root: Path) -> Iterator[Broker]:
     process = subprocess.Popen([*java, "kafka.Kafka", str(properties)], stdout=log.open("wb"),
                                stderr=subprocess.STDOUT, start_new_session=True)
     broker = Broker(f"127.0.0.1:{port}", log)
-    try:
-        _wait_ready(broker, process)
-        yield broker
-    finally:
-        process.terminate()
+    # Its own session: without the watchdog it would outlive a SIGKILLed pytest.
+    with reap_on_exit(*kill_group(process.pid)):
         try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+            _wait_ready(broker, process)
+            yield broker
+        finally:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
 
 
 def _wait_ready(broker: Broker, process: subprocess.Popen) -> None:

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from reaper import reap_on_exit
+
 
 @dataclass(frozen=True)
 class Postgres:
@@ -69,11 +71,13 @@ def postgres_server(*databases: str) -> Iterator[Postgres]:
     run(str(binaries / "pg_ctl"), "-D", str(data), "-l", str(home / "log"), "-w", "-t", "120",
         "-o", f"-p {port} -h 127.0.0.1 -k {home} -F", "start")
     server = Postgres(port=port, user="eventlake", password=password, bin_dir=binaries)
-    try:
-        for database in databases:
-            server.psql("postgres", f"CREATE DATABASE {database}")
-        yield server
-    finally:
-        subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                       capture_output=True)
-        shutil.rmtree(home, ignore_errors=True)
+    stop = [*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]
+    # pg_ctl's server is a daemon: without the watchdog it would outlive a SIGKILLed pytest.
+    with reap_on_exit(stop, ["rm", "-rf", str(home)]):
+        try:
+            for database in databases:
+                server.psql("postgres", f"CREATE DATABASE {database}")
+            yield server
+        finally:
+            subprocess.run(stop, capture_output=True)
+            shutil.rmtree(home, ignore_errors=True)

@@ -24,6 +24,7 @@ import pytest
 
 from eventlake.config import Settings
 from frames import assert_same_rows
+from reaper import kill_group, reap_on_exit
 from short_lived import SHORT_LIVED_JVM_ENV
 
 pytestmark = [pytest.mark.airflow, pytest.mark.e2e]
@@ -290,38 +291,40 @@ def test_a_backfill_recomputes_exactly_its_logical_dates_and_gold_equals_a_recom
             [str(VENV_BIN / "airflow"), "standalone"], env=env, cwd=env["AIRFLOW_HOME"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
-    try:
-        # The backfill needs the DAG's serialised form, which the DAG processor may store
-        # only now: retried until it passes. Then unpause (a paused DAG's backfill runs stay
-        # queued; `dags unpause` of a DAG not stored yet exits 0 and does nothing). The
-        # scheduler then also starts today's scheduled run, which finds nothing new.
-        for command in (["backfill", "create", "--dag-id", "eventlake_pipeline",
-                         "--from-date", "2026-11-01", "--to-date", "2026-11-02"],
-                        ["dags", "unpause", "eventlake_pipeline"]):
-            while (tried := subprocess.run([str(VENV_BIN / "airflow"), *command], env=env,
-                                           capture_output=True, text=True, timeout=300)).returncode != 0:
+    # Its own session: the watchdog stops it should pytest be SIGKILLed.
+    with reap_on_exit(*kill_group(standalone.pid)):
+        try:
+            # The backfill needs the DAG's serialised form, which the DAG processor may store
+            # only now: retried until it passes. Then unpause (a paused DAG's backfill runs stay
+            # queued; `dags unpause` of a DAG not stored yet exits 0 and does nothing). The
+            # scheduler then also starts today's scheduled run, which finds nothing new.
+            for command in (["backfill", "create", "--dag-id", "eventlake_pipeline",
+                             "--from-date", "2026-11-01", "--to-date", "2026-11-02"],
+                            ["dags", "unpause", "eventlake_pipeline"]):
+                while (tried := subprocess.run([str(VENV_BIN / "airflow"), *command], env=env,
+                                               capture_output=True, text=True, timeout=300)).returncode != 0:
+                    assert standalone.poll() is None, log_path.read_text()[-4000:]
+                    assert time.monotonic() - started < 300, (command, tried.stderr[-3000:])
+                    time.sleep(3)
+            while True:
+                runs = backfill_runs(env, "eventlake_pipeline")
+                if len(runs) == 2 and set(runs.values()) <= {"success", "failed"}:
+                    break
                 assert standalone.poll() is None, log_path.read_text()[-4000:]
-                assert time.monotonic() - started < 300, (command, tried.stderr[-3000:])
-                time.sleep(3)
-        while True:
-            runs = backfill_runs(env, "eventlake_pipeline")
-            if len(runs) == 2 and set(runs.values()) <= {"success", "failed"}:
-                break
-            assert standalone.poll() is None, log_path.read_text()[-4000:]
-            assert time.monotonic() - started < BACKFILL_SECONDS, (runs, log_path.read_text()[-4000:])
-            time.sleep(5)
-    finally:
-        # SIGINT is how Airflow's standalone stops its components; then nothing may be left.
-        os.killpg(standalone.pid, signal.SIGINT)
-        try:
-            standalone.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(standalone.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        standalone.wait()
+                assert time.monotonic() - started < BACKFILL_SECONDS, (runs, log_path.read_text()[-4000:])
+                time.sleep(5)
+        finally:
+            # SIGINT is how Airflow's standalone stops its components; then nothing may be left.
+            os.killpg(standalone.pid, signal.SIGINT)
+            try:
+                standalone.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                os.killpg(standalone.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            standalone.wait()
     print(f"airflow backfill of two days: {time.monotonic() - started:.0f} s")
     logs = Path(env["AIRFLOW_HOME"]) / "logs" / "dag_id=eventlake_pipeline"
     assert runs == {
