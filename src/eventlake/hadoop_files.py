@@ -1,8 +1,8 @@
 """Small files through the session's Hadoop file system: local disk or s3a, alike.
 
-The lake's own state (consumer watermarks, the Delta log read as files, DSAR documents,
-landing listings) is read and written here, through the JVM's `FileSystem` with the lake's
-S3A settings, so no second S3 client or credential path exists on the driver.
+What a Spark job reads or writes beside its tables (consumer watermarks, the Delta log read
+as files, DSAR documents) goes through the JVM's `FileSystem` with the lake's S3A settings:
+the same view of the lake, and the same credentials, as the session's jobs.
 """
 
 from __future__ import annotations
