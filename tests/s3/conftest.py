@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from reaper import reap_on_exit
 from short_lived import SHORT_LIVED_JVM_ENV
 
 SERVER_KINDS = ("minio", "moto")
@@ -211,11 +212,13 @@ def s3_server(tmp_path_factory) -> S3Server:
             _stop(process)
             last_error = error
             continue
-        try:
-            server.client().create_bucket(Bucket=BUCKET)
-            yield server
-        finally:
-            _stop(process)
+        # Without the watchdog the server would outlive a SIGKILLed pytest.
+        with reap_on_exit(["kill", "-TERM", str(process.pid)]):
+            try:
+                server.client().create_bucket(Bucket=BUCKET)
+                yield server
+            finally:
+                _stop(process)
         return
     raise RuntimeError(f"could not start the {kind} S3 server: {last_error}")
 

@@ -46,13 +46,33 @@ version, commit_info = last_commit(spark, table)
 print("LOG " + json.dumps([current_version(spark, table), version, commit_info["operation"],
                            newest["version"], newest["operation"]]))
 print("ROWS " + json.dumps([[r.event_date.isoformat(), r.content_id, r.views] for r in rows]))
+# Bronze's listing of landing (boto3) agrees with Hadoop's FileSystem through s3a.
+from eventlake.bronze.ingest import list_landing_files
+root = spark._jvm.org.apache.hadoop.fs.Path(Lake.from_settings(settings).landing_events)
+fs = root.getFileSystem(spark._jsc.hadoopConfiguration())
+hadoop, iterator = {}, fs.listFiles(root, True)
+while iterator.hasNext():
+    status = iterator.next()
+    name = status.getPath().getName()
+    if not name.startswith((".", "_")) and name.endswith((".jsonl", ".jsonl.gz")):
+        hadoop[status.getPath().toUri().toString()] = [
+            status.getPath().toString(), status.getLen(), status.getModificationTime()]
+listed = {uri: [f.path, f.size, round(f.modified_at.timestamp() * 1000)]
+          for uri, f in list_landing_files(spark, settings).items()}
+print("LIST " + json.dumps([listed, hadoop]))
 spark.stop()
 """
+
+LANDED = ("gen-b0-20261101T10-p00-42b56e75.jsonl.gz", "with space.jsonl", "plus+comma,eq=ü.jsonl")
+NOT_LANDED = (".tmp-half-written.jsonl.gz", "_SUCCESS", "notes.txt")
 
 EXPECTED_ROWS = [["2024-03-05", "c1", 3], ["2024-03-05", "c2", 1], ["2024-03-06", "c1", 7]]
 
 
 def test_spark_writes_and_reads_a_delta_table_on_s3a(s3_lake):
+    hour = f"{s3_lake.prefix}/landing/events/event_date=2026-11-01/event_hour=10"
+    for name in LANDED + NOT_LANDED:
+        s3_lake.server.client().put_object(Bucket=s3_lake.server.bucket, Key=f"{hour}/{name}", Body=b"{}\n")
     done = subprocess.run(
         [sys.executable, "-c", SPARK_ROUNDTRIP],
         env=s3_lake.env(),
@@ -65,6 +85,9 @@ def test_spark_writes_and_reads_a_delta_table_on_s3a(s3_lake):
     assert json.loads(printed[-1][len("ROWS "):]) == EXPECTED_ROWS
     logged = [line for line in done.stdout.splitlines() if line.startswith("LOG ")]
     assert json.loads(logged[-1][len("LOG "):]) == [1, 1, "WRITE", 1, "WRITE"]
+    [listing] = [line for line in done.stdout.splitlines() if line.startswith("LIST ")]
+    listed, hadoop = json.loads(listing[len("LIST "):])
+    assert len(listed) == len(LANDED) and listed == hadoop
 
     # The objects really are in the bucket: data files and a two-commit log.
     keys = s3_lake.server.keys(f"{s3_lake.prefix}/gold/s3_roundtrip/")

@@ -30,9 +30,8 @@ def test_landing_uris_are_spelt_as_spark_lists_them(spark, tmp_path, folder):
     settings = lake_settings(tmp_path / folder / "lake")
     generate_traffic(settings, events=60, days=1, start_date=date(2026, 11, 2), seed=3)
     lake = Lake.from_settings(settings)
-    landing = lake.landing_events
     (tmp_path / folder / "lake" / "landing" / "events" / ".tmp-half-written.jsonl.gz").write_bytes(b"")
-    assert landing_uris(settings, lake) == list(list_landing_files(spark, landing))
+    assert landing_uris(settings, lake) == list(list_landing_files(spark, settings))
 
 
 def test_each_layer_behind_is_named_until_a_run_has_done_its_work(spark, tmp_path):

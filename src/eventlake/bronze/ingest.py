@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
+import stat
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -57,30 +60,80 @@ class LandingFile:
     modified_at: datetime  # UTC
 
 
-def list_landing_files(spark: SparkSession, landing_root: str) -> dict[str, LandingFile]:
-    """Every landing file (.jsonl.gz or .jsonl): its URI (as Spark reports `source_file`,
-    percent-encoded) mapped to how to read it, sorted by URI.
+def list_landing_files(spark: SparkSession, settings: Settings) -> dict[str, LandingFile]:
+    """Every landing file (.jsonl.gz or .jsonl) of the lake: its URI (as Spark reports
+    `source_file`, percent-encoded: the ledger's key) mapped to how to read it, by URI.
 
-    Listed through Hadoop's FileSystem so that local folders and s3a:// look the same.
-    Temporary files of writers in progress (hidden names) are never listed.
+    Temporary files of writers in progress (hidden names) are never listed. A local landing
+    zone is walked by Python, an S3 one listed with boto3 (as the collector's sink writes
+    it), not through Hadoop's FileSystem over Py4J: that cost about ten round trips per
+    file, 13 s for the 2,083 files of 30 days of traffic, on every run, growing with the
+    landing zone. The walk or the listing takes a fraction of a second.
     """
-    fs, root = hadoop_fs(spark, landing_root)
-    if not fs.exists(root):
-        return {}
-    files = {}
-    iterator = fs.listFiles(root, True)
-    while iterator.hasNext():
-        status = iterator.next()
-        path = status.getPath()
-        name = path.getName()
-        if name.startswith((".", "_")) or not name.endswith(LANDING_SUFFIXES):
-            continue
-        files[_as_spark_reports(path.toUri().toString())] = LandingFile(
-            path.toString(),
-            int(status.getLen()),
-            datetime.fromtimestamp(status.getModificationTime() / 1000, timezone.utc),
-        )
+    landing_root = Lake.from_settings(settings).landing_events
+    if settings.is_s3:
+        files = _list_s3(spark, settings, landing_root)
+    else:
+        files = _list_local(spark, landing_root)
     return dict(sorted(files.items()))
+
+
+def _is_landing_file(name: str) -> bool:
+    return not name.startswith((".", "_")) and name.endswith(LANDING_SUFFIXES)
+
+
+# Paths whose URI and Hadoop path are the path itself: java.net.URI quotes none of these
+# characters. Any other path's spelling is asked of Hadoop, so it is always Spark's.
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9/._=-]*")
+
+
+def _spelt(spark: SparkSession, base: str, path: str) -> tuple[str, str]:
+    """(URI as Spark reports it, Hadoop path to read by) of a file: `base` (`file:` or
+    `s3a://bucket`) and its absolute `path`."""
+    if _PLAIN_PATH.fullmatch(path) and "//" not in path:
+        return base + path, base + path
+    fs, hadoop_path = hadoop_fs(spark, base + path)
+    hadoop_path = fs.makeQualified(hadoop_path)
+    return _as_spark_reports(hadoop_path.toUri().toString()), hadoop_path.toString()
+
+
+def _list_local(spark: SparkSession, landing_root: str) -> dict[str, LandingFile]:
+    files = {}
+    for folder, _, names in os.walk(landing_root, followlinks=True):
+        for name in names:
+            if not _is_landing_file(name):
+                continue
+            path = os.path.join(folder, name)
+            try:
+                status = os.stat(path)
+            except FileNotFoundError:  # removed while listing (retention): not landed any more
+                continue
+            if not stat.S_ISREG(status.st_mode):
+                continue
+            uri, hadoop_path = _spelt(spark, "file:", path)
+            # Hadoop's local file system reports whole milliseconds, as Java's File does.
+            modified_at = datetime.fromtimestamp(status.st_mtime_ns // 1_000_000 / 1000, timezone.utc)
+            files[uri] = LandingFile(hadoop_path, int(status.st_size), modified_at)
+    return files
+
+
+def _list_s3(spark: SparkSession, settings: Settings, landing_root: str) -> dict[str, LandingFile]:
+    from eventlake.landing import s3_client
+
+    bucket, _, prefix = landing_root.split("://", 1)[1].partition("/")
+    pages = s3_client(settings).get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix.rstrip("/") + "/"
+    )
+    files = {}
+    for page in pages:
+        for item in page.get("Contents", []):
+            key = item["Key"]
+            if not _is_landing_file(key.rsplit("/", 1)[-1]):
+                continue
+            uri, hadoop_path = _spelt(spark, f"s3a://{bucket}", "/" + key)
+            modified_at = item["LastModified"].astimezone(timezone.utc)  # S3 keeps milliseconds
+            files[uri] = LandingFile(hadoop_path, int(item["Size"]), modified_at)
+    return files
 
 
 def _as_spark_reports(uri: str) -> str:
@@ -243,7 +296,7 @@ def ingest_bronze(
     bronze = lake.bronze_events.path
 
     recover_ledger(spark, lake, utc_now())
-    landed = list_landing_files(spark, lake.landing_events)
+    landed = list_landing_files(spark, settings)
     already = ingested_files(spark, lake, list(landed))
     new_files = [uri for uri in landed if uri not in already]
     log.info("bronze: %d landing files, %d new", len(landed), len(new_files))

@@ -96,8 +96,7 @@ def erase_from_landing(spark: SparkSession, settings: Settings, raw_user_id: str
     from eventlake.bronze.ingest import list_landing_files
     from eventlake.landing import sink_for
 
-    lake = Lake.from_settings(settings)
-    landed = list_landing_files(spark, lake.landing_events)
+    landed = list_landing_files(spark, settings)
     if not landed:
         return 0
     # Spark finds the files (one pass over landing, gzip decoded by extension)...
