@@ -24,6 +24,7 @@ from eventlake.hadoop_files import hadoop_fs, read_file, write_file
 from eventlake.lake import CONSUMER_STATE, Lake
 from eventlake.lease import LocalStore
 
+
 @dataclass(frozen=True)
 class ChangeWindow:
     """The source versions a run covers: (after_version, up_to_version]."""

@@ -44,10 +44,10 @@ from pyspark.sql.types import DateType, StructField, TimestampNTZType, Timestamp
 
 from eventlake.config import Settings
 from eventlake.errors import UserError
+from eventlake.hadoop_files import write_file
 from eventlake.lake import Lake, Table
 from eventlake.landing import LocalSink
 from eventlake.maintenance.erasure import MAX_ID_LENGTH, per_user_gold_tables, raw_line_matches
-from eventlake.hadoop_files import write_file
 from eventlake.maintenance.tables import DSAR_AUDIT
 from eventlake.maintenance.tombstone import key_hash
 from eventlake.privacy import pseudonymous_key

@@ -37,9 +37,9 @@ from pyspark.sql import functions as F
 
 from eventlake.config import Settings
 from eventlake.errors import UserError
+from eventlake.hadoop_files import hadoop_fs
 from eventlake.lake import LANDING_EVENTS, Lake, Table
 from eventlake.landing import encode_lines
-from eventlake.hadoop_files import hadoop_fs
 from eventlake.maintenance.tables import ERASURE_AUDIT, commit_metadata
 from eventlake.maintenance.tombstone import add_tombstone, key_hash
 from eventlake.privacy import pseudonymous_key

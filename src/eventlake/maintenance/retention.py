@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 from datetime import date, timedelta
+from typing import Any
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from eventlake.hadoop_files import hadoop_fs
 from eventlake.lake import Lake, Table
 from eventlake.maintenance.policy import RetentionPolicy
-from eventlake.hadoop_files import hadoop_fs
 from eventlake.maintenance.tables import commit_metadata, list_children
 
 RETENTION_COMMIT_TAG = "eventlake-retention"
