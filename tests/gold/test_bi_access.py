@@ -51,7 +51,12 @@ def test_readers_without_spark_see_what_spark_sees(spark, built, name):
 
 
 def test_tables_are_in_the_catalog_with_column_comments(spark, built):
+    from eventlake.catalog import register_tables
+
     settings, _ = built
+    # As `eventlake run gold` and `eventlake pipeline` do after their gold layer.
+    registered = register_tables(spark, settings, database="gold")
+    assert sorted(registered) == sorted(f"gold.{name}" for name in GOLD_TABLES)
     for name, table in GOLD_TABLES.items():
         described = {
             r.col_name: r.comment
