@@ -99,6 +99,18 @@ def test_listed_uris_are_spelt_as_spark_reports_the_files_it_reads(spark, tmp_pa
     assert reported == set(listed) and len(reported) == len(readable)
 
 
+def test_a_symlinked_folder_is_listed_and_a_symlink_loop_ends(spark, tmp_path):
+    lake = tmp_path / "lake"
+    root = lake / "landing" / "events"
+    _land(root, HOUR / "a.jsonl")
+    elsewhere = tmp_path / "mounted" / "event_hour=11"
+    _land(elsewhere.parent, Path("event_hour=11") / "b.jsonl")
+    (root / "event_date=2026-11-01" / "event_hour=11").symlink_to(elsewhere, target_is_directory=True)
+    (root / "event_date=2026-11-01" / "loop").symlink_to(root, target_is_directory=True)
+    listed = list_landing_files(spark, lake_settings(lake))
+    assert sorted(Path(uri).name for uri in listed) == ["a.jsonl", "b.jsonl"]
+
+
 def test_a_missing_landing_zone_lists_nothing(spark, tmp_path):
     assert list_landing_files(spark, lake_settings(tmp_path / "nothing" / "here")) == {}
 

@@ -98,8 +98,14 @@ def _spelt(spark: SparkSession, base: str, path: str) -> tuple[str, str]:
 
 
 def _list_local(spark: SparkSession, landing_root: str) -> dict[str, LandingFile]:
-    files = {}
-    for folder, _, names in os.walk(landing_root, followlinks=True):
+    files: dict[str, LandingFile] = {}
+    seen: set[tuple[int, int]] = set()  # folders walked: a symlink loop is walked once
+    for folder, folders, names in os.walk(landing_root, followlinks=True):
+        here = os.stat(folder)
+        if (here.st_dev, here.st_ino) in seen:
+            folders.clear()
+            continue
+        seen.add((here.st_dev, here.st_ino))
         for name in names:
             if not _is_landing_file(name):
                 continue
