@@ -257,28 +257,20 @@ class _Builder:
         return _Scope(table, table.periods_between(first, last), "range")
 
     def share_silver(self, scopes: list[_Scope]) -> None:
-        """Read and cache, once, the silver rows the scoped tables need: all of silver when
+        """Read and cache, once, the silver rows every scoped table needs: all of silver when
         one table is rebuilt in full, else the union of the tables' days. Each table then
         aggregates its own days of this one cached read instead of scanning silver again
         (17 scans of the Delta table became one; measured 49 s -> 27 s for the 17
-        aggregates of a 1,500-event lake, docs/benchmarks.md).
-
-        A table that reads days before or after its periods (daily_kpis: 30 days of silver
-        for a day's MAU) is left out of an incremental cache: with it, every table's day
-        would be cut out of 30 cached days of every column. It reads its own days from
-        silver instead, and Parquet gives it only the columns it uses."""
+        aggregates of a 1,500-event lake, docs/benchmarks.md)."""
         if not scopes:
             return
-        silver, shared = self.silver(), scopes
+        silver = self.silver()
         if all(s.periods is not None for s in scopes):
-            shared = [s for s in scopes if not _reads_around(s.table)]
-            if not shared:
-                return
-            days = set().union(*(s.table.silver_days(s.periods) for s in shared))  # type: ignore[arg-type]
+            days = set().union(*(s.table.silver_days(s.periods) for s in scopes))  # type: ignore[arg-type]
             silver = silver.where(date_predicate("event_date", days))
         self._shared = silver.persist(StorageLevel.MEMORY_AND_DISK)
         rows = self._shared.count()  # materialised here, not by four threads at once
-        log.info("gold: %d silver rows read once for %d table(s)", rows, len(shared))
+        log.info("gold: %d silver rows read once for %d table(s)", rows, len(scopes))
 
     def release_silver(self) -> None:
         if self._shared is not None:
@@ -289,11 +281,8 @@ class _Builder:
         """Stage the replacement of the scope's periods (None: the whole table) with their
         recomputed rows; `commit` writes it later, in one Delta commit."""
         table, periods = scope.table, scope.periods
-        if periods is not None and _reads_around(table):
-            silver = self.silver()  # not in the shared cache (share_silver)
-        else:
-            assert self._shared is not None, "share_silver runs first, with every scope"
-            silver = self._shared
+        assert self._shared is not None, "share_silver runs first, with every scope"
+        silver = self._shared
         if periods is not None:
             silver = silver.where(date_predicate("event_date", table.silver_days(periods)))
         rows = table.compute(silver)
@@ -349,11 +338,6 @@ class _Builder:
             silver_version=self.version,
             gold_version=version + int(described),
         )
-
-
-def _reads_around(table: GoldTable) -> bool:
-    """Does recomputing a period of `table` read silver days outside the period?"""
-    return table.reads_days_before > 0 or table.reads_days_after > 0
 
 
 def _windows_without_retention(
