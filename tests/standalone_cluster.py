@@ -12,6 +12,7 @@ a real cluster's job must.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyspark
+from reaper import reap_on_exit
 
 STARTUP_SECONDS = 120.0
 WORKERS = 2
@@ -108,6 +110,8 @@ def standalone_cluster(root: Path) -> Iterator[Cluster]:
     port, ui_port = _free_port(), _free_port()
     master_url = f"spark://127.0.0.1:{port}"
     processes: list[subprocess.Popen] = []
+    # A watchdog per daemon: without them the daemons would outlive a SIGKILLed pytest.
+    reapers = contextlib.ExitStack()
 
     def start(name: str, *args: str) -> None:
         with (logs / f"{name}.log").open("wb") as log:
@@ -115,6 +119,7 @@ def standalone_cluster(root: Path) -> Iterator[Cluster]:
                 [str(spark_class), *args], env=env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             ))
+        reapers.enter_context(reap_on_exit(["kill", "-TERM", str(processes[-1].pid)]))
 
     cluster = Cluster(
         master_url=master_url,
@@ -139,11 +144,14 @@ def standalone_cluster(root: Path) -> Iterator[Cluster]:
         )
         yield cluster
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        try:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        finally:
+            reapers.close()  # after the daemons' own clean-up

@@ -24,6 +24,7 @@ from eventlake.gold.tables import GOLD_TABLES
 from eventlake.lake import Lake
 from eventlake.pipeline import run_pipeline
 from process_output import failure_excerpt
+from reaper import reap_on_exit
 
 pytestmark = pytest.mark.e2e
 
@@ -58,19 +59,21 @@ def served_lake(spark, tmp_path_factory):
             [sys.executable, "-m", "eventlake.cli", "serve-sql", "--port", str(port), "--refresh-seconds", "1"],
             env=env, stdout=output, stderr=subprocess.STDOUT, cwd=root,
         )
-    try:
-        deadline = time.monotonic() + 600
-        while "eventlake serve-sql: jdbc:hive2://" not in log.read_text():
-            assert server.poll() is None, failure_excerpt(log.read_text())
-            assert time.monotonic() < deadline, "serve-sql did not start in 600 s"
-            time.sleep(1)
-        yield settings, port, late, parked, log
-    finally:
-        server.terminate()
+    # Without the watchdog the server would outlive a SIGKILLed pytest.
+    with reap_on_exit(["kill", "-TERM", str(server.pid)]):
         try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
+            deadline = time.monotonic() + 600
+            while "eventlake serve-sql: jdbc:hive2://" not in log.read_text():
+                assert server.poll() is None, failure_excerpt(log.read_text())
+                assert time.monotonic() < deadline, "serve-sql did not start in 600 s"
+                time.sleep(1)
+            yield settings, port, late, parked, log
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 def connect(port: int, *, user: str = USER, password: str = PASSWORD):
