@@ -25,6 +25,14 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 LANDING_SUFFIXES = (".jsonl.gz", ".jsonl")
+
+
+def is_landing_file(name: str) -> bool:
+    """Whether a file name is a landed file: a landing suffix, and not hidden (writers'
+    temporary files start with "." or "_")."""
+    return not name.startswith((".", "_")) and name.endswith(LANDING_SUFFIXES)
+
+
 _LANDING_DATE = re.compile(r"/event_date=(\d{4}-\d{2}-\d{2})/")
 UNDATED = "undated"
 

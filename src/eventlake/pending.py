@@ -41,7 +41,7 @@ from eventlake.lake import (
     delta_location,
     gold_consumer,
 )
-from eventlake.landing import LANDING_SUFFIXES, landing_date
+from eventlake.landing import is_landing_file, landing_date
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -122,19 +122,15 @@ def landing_uris(settings: Settings, lake: Lake) -> list[str]:
         )
         return sorted(
             f"s3a://{store.bucket}/{_uri_path(key)}"
-            for key in keys if _is_landing_file(key.rsplit("/", 1)[-1])
+            for key in keys if is_landing_file(key.rsplit("/", 1)[-1])
         )
     found = []
     for folder, _, names in os.walk(lake.landing_events):
         found += [
             "file:" + _uri_path(os.path.join(folder, name))
-            for name in names if _is_landing_file(name)
+            for name in names if is_landing_file(name)
         ]
     return sorted(found)
-
-
-def _is_landing_file(name: str) -> bool:
-    return not name.startswith((".", "_")) and name.endswith(LANDING_SUFFIXES)
 
 
 def _unledgered_landing_files(settings: Settings, lake: Lake) -> int:

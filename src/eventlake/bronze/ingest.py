@@ -31,7 +31,7 @@ from eventlake.clock import as_utc, utc_now
 from eventlake.config import Settings
 from eventlake.hadoop_files import hadoop_fs
 from eventlake.lake import Lake
-from eventlake.landing import LANDING_SUFFIXES, landing_date
+from eventlake.landing import is_landing_file, landing_date
 from eventlake.runs import BronzeRun
 from eventlake.schemas import BRONZE_TABLE_PROPERTIES
 from eventlake.state import current_version, delta_table_exists, last_commit, record_run
@@ -78,10 +78,6 @@ def list_landing_files(spark: SparkSession, settings: Settings) -> dict[str, Lan
     return dict(sorted(files.items()))
 
 
-def _is_landing_file(name: str) -> bool:
-    return not name.startswith((".", "_")) and name.endswith(LANDING_SUFFIXES)
-
-
 # Paths whose URI and Hadoop path are the path itself: java.net.URI quotes none of these
 # characters. Any other path's spelling is asked of Hadoop, so it is always Spark's.
 _PLAIN_PATH = re.compile(r"/[A-Za-z0-9/._=-]*")
@@ -107,7 +103,7 @@ def _list_local(spark: SparkSession, landing_root: str) -> dict[str, LandingFile
             continue
         seen.add((here.st_dev, here.st_ino))
         for name in names:
-            if not _is_landing_file(name):
+            if not is_landing_file(name):
                 continue
             path = os.path.join(folder, name)
             try:
@@ -134,7 +130,7 @@ def _list_s3(spark: SparkSession, settings: Settings, landing_root: str) -> dict
     for page in pages:
         for item in page.get("Contents", []):
             key = item["Key"]
-            if not _is_landing_file(key.rsplit("/", 1)[-1]):
+            if not is_landing_file(key.rsplit("/", 1)[-1]):
                 continue
             uri, hadoop_path = _spelt(spark, f"s3a://{bucket}", "/" + key)
             modified_at = item["LastModified"].astimezone(timezone.utc)  # S3 keeps milliseconds
