@@ -10,16 +10,18 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import stat
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from eventlake.config import Settings
-from eventlake.lake import LANDING_EVENTS
+from eventlake.lake import LANDING_EVENTS, Lake
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -41,6 +43,63 @@ def landing_date(uri: str) -> str:
     """The ledger's partition of a file: the `event_date=` of its landing path."""
     match = _LANDING_DATE.search(uri)
     return match.group(1) if match else UNDATED
+
+
+@dataclass(frozen=True)
+class ListedFile:
+    """A landed file as its store lists it: its absolute path (`/…` on disk, `/<key>` in a
+    bucket), its size, and when it was written (UTC, whole milliseconds: what Hadoop, and
+    so Spark, report)."""
+
+    path: str
+    size: int
+    modified_at: datetime
+
+
+def list_landed(settings: Settings) -> tuple[str, list[ListedFile]]:
+    """Every landed file of the lake (`is_landing_file` names only) and the base its paths
+    hang from (`file:` or `s3a://<bucket>`). The one listing of the landing zone: bronze
+    ingests what it returns, and the idle check (`eventlake.pending`) counts it, so the two
+    can never disagree on which files exist. Python and boto3 only, no Spark."""
+    landing_root = Lake.from_settings(settings).landing_events
+    if settings.is_s3:
+        bucket, _, prefix = landing_root.split("://", 1)[1].partition("/")
+        return f"s3a://{bucket}", list(_list_bucket(settings, bucket, prefix.rstrip("/") + "/"))
+    return "file:", list(walk_landing(landing_root))
+
+
+def walk_landing(root: str) -> Iterator[ListedFile]:
+    """The landed files under a local folder. Symlinked folders are followed (a landing
+    zone may be assembled from mounts); a symlink loop is walked once."""
+    seen: set[tuple[int, int]] = set()  # folders walked
+    for folder, folders, names in os.walk(root, followlinks=True):
+        here = os.stat(folder)
+        if (here.st_dev, here.st_ino) in seen:
+            folders.clear()
+            continue
+        seen.add((here.st_dev, here.st_ino))
+        for name in names:
+            if not is_landing_file(name):
+                continue
+            path = os.path.join(folder, name)
+            try:
+                status = os.stat(path)
+            except FileNotFoundError:  # removed while listing (retention): not landed any more
+                continue
+            if stat.S_ISREG(status.st_mode):
+                # Hadoop's local file system reports whole milliseconds, as Java's File does.
+                modified_at = datetime.fromtimestamp(status.st_mtime_ns // 1_000_000 / 1000, timezone.utc)
+                yield ListedFile(path, int(status.st_size), modified_at)
+
+
+def _list_bucket(settings: Settings, bucket: str, prefix: str) -> Iterator[ListedFile]:
+    pages = s3_client(settings).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    for page in pages:
+        for item in page.get("Contents", []):
+            key = item["Key"]
+            if is_landing_file(key.rsplit("/", 1)[-1]):
+                # S3 keeps milliseconds already.
+                yield ListedFile("/" + key, int(item["Size"]), item["LastModified"].astimezone(timezone.utc))
 
 
 def landing_key(event_hour: datetime, name: str) -> str:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -35,13 +34,12 @@ from urllib.parse import quote
 from eventlake.config import Settings
 from eventlake.lake import (
     CONSUMER_STATE,
-    LANDING_EVENTS,
     SILVER_CONSUMER,
     Lake,
     delta_location,
     gold_consumer,
 )
-from eventlake.landing import is_landing_file, landing_date
+from eventlake.landing import landing_date, list_landed
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -106,35 +104,15 @@ def pending_work(settings: Settings) -> Pending:
 # --- landing and the ledger --------------------------------------------------------------
 
 
-def landing_uris(settings: Settings, lake: Lake) -> list[str]:
-    """Every landing file's URI as Spark reports it (`file:/…` or `s3a://…`), hidden names
-    (writers' temporary files) left out, as bronze's own listing does."""
-    if settings.is_s3:
-        from eventlake.lease import S3Store
-
-        store = S3Store(settings)
-        base = store._key(LANDING_EVENTS)
-        paginator = store.client.get_paginator("list_objects_v2")
-        keys = (
-            item["Key"]
-            for page in paginator.paginate(Bucket=store.bucket, Prefix=base.rstrip("/") + "/")
-            for item in page.get("Contents", [])
-        )
-        return sorted(
-            f"s3a://{store.bucket}/{_uri_path(key)}"
-            for key in keys if is_landing_file(key.rsplit("/", 1)[-1])
-        )
-    found = []
-    for folder, _, names in os.walk(lake.landing_events):
-        found += [
-            "file:" + _uri_path(os.path.join(folder, name))
-            for name in names if is_landing_file(name)
-        ]
-    return sorted(found)
+def landing_uris(settings: Settings) -> list[str]:
+    """Every landing file's URI as Spark reports it (`file:/…` or `s3a://…`): the files of
+    bronze's own listing (`landing.list_landed`), spelt without Hadoop."""
+    base, listed = list_landed(settings)
+    return sorted(base + _uri_path(landed.path) for landed in listed)
 
 
 def _unledgered_landing_files(settings: Settings, lake: Lake) -> int:
-    uris = landing_uris(settings, lake)
+    uris = landing_uris(settings)
     if not uris:
         return 0
     ledgered = _ledgered(settings, lake.ingested_files.path, uris)

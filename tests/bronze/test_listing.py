@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventlake.bronze.ingest import LandingFile, _list_local, list_landing_files, read_landing_lines
+from eventlake.bronze.ingest import LandingFile, list_landing_files, read_landing_lines
 from eventlake.config import Settings
 
 pytestmark = pytest.mark.unit
@@ -132,4 +132,4 @@ def test_any_file_names_list_alike(spark, tmp_path_factory, stems, gz):
             _land(root, HOUR / f"{stem}.jsonl{'.gz' if gz else ''}")
         except OSError:  # a name this file system refuses (too long in bytes): not landable
             continue
-    assert _list_local(spark, str(root)) == hadoop_listing(spark, str(root))
+    assert list_landing_files(spark, lake_settings(root.parent.parent)) == hadoop_listing(spark, str(root))

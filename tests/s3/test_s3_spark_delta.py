@@ -46,7 +46,8 @@ version, commit_info = last_commit(spark, table)
 print("LOG " + json.dumps([current_version(spark, table), version, commit_info["operation"],
                            newest["version"], newest["operation"]]))
 print("ROWS " + json.dumps([[r.event_date.isoformat(), r.content_id, r.views] for r in rows]))
-# Bronze's listing of landing (boto3) agrees with Hadoop's FileSystem through s3a.
+# Bronze's listing of landing (boto3) agrees with Hadoop's FileSystem through s3a, and
+# the idle check's (no Spark) with both.
 from eventlake.bronze.ingest import list_landing_files
 root = spark._jvm.org.apache.hadoop.fs.Path(Lake.from_settings(settings).landing_events)
 fs = root.getFileSystem(spark._jsc.hadoopConfiguration())
@@ -59,7 +60,8 @@ while iterator.hasNext():
             status.getPath().toString(), status.getLen(), status.getModificationTime()]
 listed = {uri: [f.path, f.size, round(f.modified_at.timestamp() * 1000)]
           for uri, f in list_landing_files(spark, settings).items()}
-print("LIST " + json.dumps([listed, hadoop]))
+from eventlake.pending import landing_uris
+print("LIST " + json.dumps([listed, hadoop, landing_uris(settings)]))
 spark.stop()
 """
 
@@ -86,8 +88,9 @@ def test_spark_writes_and_reads_a_delta_table_on_s3a(s3_lake):
     logged = [line for line in done.stdout.splitlines() if line.startswith("LOG ")]
     assert json.loads(logged[-1][len("LOG "):]) == [1, 1, "WRITE", 1, "WRITE"]
     [listing] = [line for line in done.stdout.splitlines() if line.startswith("LIST ")]
-    listed, hadoop = json.loads(listing[len("LIST "):])
+    listed, hadoop, pending = json.loads(listing[len("LIST "):])
     assert len(listed) == len(LANDED) and listed == hadoop
+    assert pending == sorted(listed)  # the idle check counts the same files, spelt alike
 
     # The objects really are in the bucket: data files and a two-commit log.
     keys = s3_lake.server.keys(f"{s3_lake.prefix}/gold/s3_roundtrip/")

@@ -29,9 +29,27 @@ def lake_settings(root) -> Settings:
 def test_landing_uris_are_spelt_as_spark_lists_them(spark, tmp_path, folder):
     settings = lake_settings(tmp_path / folder / "lake")
     generate_traffic(settings, events=60, days=1, start_date=date(2026, 11, 2), seed=3)
-    lake = Lake.from_settings(settings)
     (tmp_path / folder / "lake" / "landing" / "events" / ".tmp-half-written.jsonl.gz").write_bytes(b"")
-    assert landing_uris(settings, lake) == list(list_landing_files(spark, settings))
+    assert landing_uris(settings) == list(list_landing_files(spark, settings))
+
+
+def test_files_in_a_symlinked_folder_are_pending_as_bronze_would_ingest_them(spark, tmp_path):
+    """The idle check and bronze list the same files: a folder mounted into the landing
+    zone by a symlink is work for both (the idle check used not to follow symlinks, so an
+    hourly run could skip files bronze would have ingested)."""
+    settings = lake_settings(tmp_path / "lake")
+    generate_traffic(settings, events=30, days=1, start_date=date(2026, 11, 2), seed=3)
+    run_pipeline(spark, settings, run_id="first", layers=("bronze",), quality=False)
+    assert pending_work(settings).new_landing_files == 0
+
+    mounted = tmp_path / "mounted" / "event_hour=23"
+    mounted.mkdir(parents=True)
+    (mounted / "late-producer.jsonl").write_bytes(b'{"not": "an event"}\n')
+    day = next((tmp_path / "lake" / "landing" / "events").glob("event_date=*"))
+    (day / "mounted-hour").symlink_to(mounted, target_is_directory=True)
+
+    assert landing_uris(settings) == list(list_landing_files(spark, settings))
+    assert pending_work(settings).new_landing_files == 1
 
 
 def test_each_layer_behind_is_named_until_a_run_has_done_its_work(spark, tmp_path):

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import stat
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -31,7 +29,7 @@ from eventlake.clock import as_utc, utc_now
 from eventlake.config import Settings
 from eventlake.hadoop_files import hadoop_fs
 from eventlake.lake import Lake
-from eventlake.landing import is_landing_file, landing_date
+from eventlake.landing import landing_date, list_landed
 from eventlake.runs import BronzeRun
 from eventlake.schemas import BRONZE_TABLE_PROPERTIES
 from eventlake.state import current_version, delta_table_exists, last_commit, record_run
@@ -64,17 +62,18 @@ def list_landing_files(spark: SparkSession, settings: Settings) -> dict[str, Lan
     """Every landing file (.jsonl.gz or .jsonl) of the lake: its URI (as Spark reports
     `source_file`, percent-encoded: the ledger's key) mapped to how to read it, by URI.
 
-    Temporary files of writers in progress (hidden names) are never listed. A local landing
-    zone is walked by Python, an S3 one listed with boto3 (as the collector's sink writes
-    it), not through Hadoop's FileSystem over Py4J: that cost about ten round trips per
-    file, 13 s for the 2,083 files of 30 days of traffic, on every run, growing with the
-    landing zone. The walk or the listing takes a fraction of a second.
+    Temporary files of writers in progress (hidden names) are never listed. The files are
+    those of `landing.list_landed`: a local landing zone is walked by Python, an S3 one
+    listed with boto3 (as the collector's sink writes it), not through Hadoop's FileSystem
+    over Py4J: that cost about ten round trips per file, 13 s for the 2,083 files of 30
+    days of traffic, on every run, growing with the landing zone. The walk or the listing
+    takes a fraction of a second.
     """
-    landing_root = Lake.from_settings(settings).landing_events
-    if settings.is_s3:
-        files = _list_s3(spark, settings, landing_root)
-    else:
-        files = _list_local(spark, landing_root)
+    base, listed = list_landed(settings)
+    files = {}
+    for landed in listed:
+        uri, hadoop_path = _spelt(spark, base, landed.path)
+        files[uri] = LandingFile(hadoop_path, landed.size, landed.modified_at)
     return dict(sorted(files.items()))
 
 
@@ -91,51 +90,6 @@ def _spelt(spark: SparkSession, base: str, path: str) -> tuple[str, str]:
     fs, hadoop_path = hadoop_fs(spark, base + path)
     hadoop_path = fs.makeQualified(hadoop_path)
     return _as_spark_reports(hadoop_path.toUri().toString()), hadoop_path.toString()
-
-
-def _list_local(spark: SparkSession, landing_root: str) -> dict[str, LandingFile]:
-    files: dict[str, LandingFile] = {}
-    seen: set[tuple[int, int]] = set()  # folders walked: a symlink loop is walked once
-    for folder, folders, names in os.walk(landing_root, followlinks=True):
-        here = os.stat(folder)
-        if (here.st_dev, here.st_ino) in seen:
-            folders.clear()
-            continue
-        seen.add((here.st_dev, here.st_ino))
-        for name in names:
-            if not is_landing_file(name):
-                continue
-            path = os.path.join(folder, name)
-            try:
-                status = os.stat(path)
-            except FileNotFoundError:  # removed while listing (retention): not landed any more
-                continue
-            if not stat.S_ISREG(status.st_mode):
-                continue
-            uri, hadoop_path = _spelt(spark, "file:", path)
-            # Hadoop's local file system reports whole milliseconds, as Java's File does.
-            modified_at = datetime.fromtimestamp(status.st_mtime_ns // 1_000_000 / 1000, timezone.utc)
-            files[uri] = LandingFile(hadoop_path, int(status.st_size), modified_at)
-    return files
-
-
-def _list_s3(spark: SparkSession, settings: Settings, landing_root: str) -> dict[str, LandingFile]:
-    from eventlake.landing import s3_client
-
-    bucket, _, prefix = landing_root.split("://", 1)[1].partition("/")
-    pages = s3_client(settings).get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=prefix.rstrip("/") + "/"
-    )
-    files = {}
-    for page in pages:
-        for item in page.get("Contents", []):
-            key = item["Key"]
-            if not is_landing_file(key.rsplit("/", 1)[-1]):
-                continue
-            uri, hadoop_path = _spelt(spark, f"s3a://{bucket}", "/" + key)
-            modified_at = item["LastModified"].astimezone(timezone.utc)  # S3 keeps milliseconds
-            files[uri] = LandingFile(hadoop_path, int(item["Size"]), modified_at)
-    return files
 
 
 def _as_spark_reports(uri: str) -> str:
