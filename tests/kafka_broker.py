@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyspark
-from reaper import kill_group, reap_on_exit
+from reaper import kill_group, reap_on_exit, stop
 
 KAFKA_VERSION = "4.1.1"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "eventlake" / "kafka"
@@ -124,12 +124,7 @@ def kafka_broker(root: Path) -> Iterator[Broker]:
             _wait_ready(broker, process)
             yield broker
         finally:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+            stop(process, timeout=30)
 
 
 def _wait_ready(broker: Broker, process: subprocess.Popen) -> None:

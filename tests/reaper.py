@@ -48,3 +48,17 @@ def kill_group(pid: int) -> list[list[str]]:
     """Commands that stop a process group: TERM, then KILL what is left after 10 s."""
     return [["kill", "-TERM", "--", f"-{pid}"],
             ["sh", "-c", f"sleep 10; kill -KILL -- -{pid} 2>/dev/null"]]
+
+
+def stop(*processes: subprocess.Popen, timeout: float) -> None:
+    """Stop servers started by a test: TERM them all (they shut down side by side), then
+    KILL any still running after `timeout` seconds, and reap each."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyspark
-from reaper import reap_on_exit
+from reaper import reap_on_exit, stop
 
 STARTUP_SECONDS = 120.0
 WORKERS = 2
@@ -145,13 +145,6 @@ def standalone_cluster(root: Path) -> Iterator[Cluster]:
         yield cluster
     finally:
         try:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop(*processes, timeout=20)
         finally:
             reapers.close()  # after the daemons' own clean-up

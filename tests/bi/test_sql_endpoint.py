@@ -24,7 +24,7 @@ from eventlake.gold.tables import GOLD_TABLES
 from eventlake.lake import Lake
 from eventlake.pipeline import run_pipeline
 from process_output import failure_excerpt
-from reaper import reap_on_exit
+from reaper import reap_on_exit, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -69,11 +69,7 @@ def served_lake(spark, tmp_path_factory):
                 time.sleep(1)
             yield settings, port, late, parked, log
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server, timeout=60)
 
 
 def connect(port: int, *, user: str = USER, password: str = PASSWORD):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from reaper import reap_on_exit
+from reaper import reap_on_exit, stop
 from short_lived import SHORT_LIVED_JVM_ENV
 
 SERVER_KINDS = ("minio", "moto")
@@ -162,13 +162,7 @@ def _wait_until_serving(server: S3Server, process: subprocess.Popen, log: Path) 
 
 
 def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+    stop(process, timeout=15)
 
 
 @pytest.fixture(scope="session")

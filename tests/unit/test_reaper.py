@@ -65,3 +65,19 @@ def test_a_normal_exit_cancels_the_watchdog(tmp_path):
     assert owner.wait(30) == 0
     time.sleep(2)  # the watchdog's poll interval, four times over
     assert not marker.exists(), "the watchdog ran its clean-up after a normal exit"
+
+
+def test_stop_terms_every_server_and_kills_one_that_ignores_term():
+    sys.path.insert(0, str(Path(__file__).parents[1]))
+    from reaper import stop
+
+    polite = subprocess.Popen(["sleep", "300"])
+    stubborn = subprocess.Popen(
+        [sys.executable, "-c", "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
+         " print('ready', flush=True); time.sleep(300)"], stdout=subprocess.PIPE, text=True,
+    )
+    assert stubborn.stdout is not None and stubborn.stdout.readline() == "ready\n"
+    stop(polite, stubborn, timeout=2)
+    assert polite.returncode == -signal.SIGTERM
+    assert stubborn.returncode == -signal.SIGKILL
+    stop(polite, timeout=2)  # stopping a stopped server is a no-op
