@@ -27,7 +27,9 @@ from eventlake.config import Settings
 from eventlake.errors import UserError
 
 if TYPE_CHECKING:  # pyspark is imported when a run starts Spark, not with this module
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import SparkSession
+
+    from eventlake.quality.batches import StagedTable
 
 log = logging.getLogger(__name__)
 LAYERS = ("bronze", "silver", "gold")
@@ -73,7 +75,7 @@ def run_layer(
     warnings: list[str] = []
     audited = False
 
-    def gate(checked: dict[str, Any] | None, staged: Mapping[str, DataFrame] | None = None) -> None:
+    def gate(checked: dict[str, Any] | None, staged: Mapping[str, StagedTable] | None = None) -> None:
         nonlocal audited
         from eventlake.quality import validate_layer
 

@@ -16,6 +16,7 @@ from eventlake.schemas import SILVER_EVENTS
 
 from .tables import (
     DAY,
+    GOLD_SCHEMAS,
     clean_gold_rows,
     silver_event,
     write,
@@ -197,6 +198,48 @@ def test_gold_negative_count_fails_and_volume_drop_warns(spark, settings, lake):
     assert observed["gold.volume.volume_change_within_50_percent"] == "-0.9"
     assert observed["gold.daily_kpis.dau_non_negative"] == "1 of 1 rows unexpected"
     assert observed["gold.referential.content_ids_in_catalog"] == "1"
+    with pytest.raises(QualityGateFailed, match="dau_non_negative"):
+        report.raise_for_critical()
+
+
+def test_staged_tables_are_audited_on_the_rows_they_write_and_volume_on_the_whole_table(spark, settings, lake):
+    """Write-audit-publish of an incremental gold run: a staged table's suite validates the
+    rows the commit writes (the rebuilt periods), not the periods it keeps; the volume check
+    reads the table as it will be after the commit (kept baseline and new day together)."""
+    from datetime import timedelta
+
+    from eventlake.quality.batches import StagedTable
+
+    summary = _silver_for_gold(spark, lake, users=3)
+    stored = clean_gold_rows(users=3)
+    stored["daily_kpis"] = [(DAY - timedelta(days=1), 2, 4, 0.5, 0.1), (DAY, 3, 4, 0.75, 0.5)]
+    stored["event_metrics_daily"] = stored["event_metrics_daily"][:1]  # the baseline week only
+    write_gold(spark, lake, stored)
+
+    def staged(table: str, rows: list[tuple], kept) -> StagedTable:
+        frame = spark.createDataFrame(rows, GOLD_SCHEMAS[table])
+        stored_table = spark.read.format("delta").load(lake.gold(table).path)
+        return StagedTable(frame, lambda: stored_table.where(kept).unionByName(frame))
+
+    report = validate_layer(
+        spark, settings, "gold", run_id="r3", run_summary=summary, as_of=AS_OF,
+        staged={
+            "gold.daily_kpis": staged("daily_kpis", [(DAY, -1, 4, 0.0, 0.5)], f"event_date <> '{DAY}'"),
+            "gold.event_metrics_daily": staged(
+                "event_metrics_daily", [(DAY, "playback.started", 10, 10, 10)], f"event_date <> '{DAY}'"
+            ),
+        },
+    )
+
+    observed = {r.qualified_name: r.observed_value for r in report.results}
+    assert observed["gold.daily_kpis.dau_non_negative"] == "1 of 1 rows unexpected"  # the new row only
+    assert observed["gold.volume.volume_change_within_50_percent"] == "-0.9"  # 10 against the kept 100
+    assert failed(report) == {
+        "gold.daily_kpis.dau_non_negative": "critical",
+        "gold.volume.volume_change_within_50_percent": "warning",
+    }
+    validated = {r.table for r in report.results}
+    assert "gold.track_daily" not in validated  # not staged: unchanged by the run
     with pytest.raises(QualityGateFailed, match="dau_non_negative"):
         report.raise_for_critical()
 

@@ -7,8 +7,9 @@ a warning). Builders only read; they never write to the lake.
 Scope: the rows a run produced (bronze: the lines it appended; silver: the rows that came
 from the bronze lines it read), the run's counts, and whole-table checks that stay cheap
 (silver event_id uniqueness reads one column; gold tables are small aggregates). Gold
-suites validate a table's staged content when the run hands it over (`BatchContext.staged`):
-gold is audited before it is committed.
+suites validate a table's staged rows when the run hands them over (`BatchContext.staged`):
+gold is audited before it is committed, and an incremental run audits the periods it
+rebuilt, not the periods it keeps.
 """
 
 from __future__ import annotations
@@ -42,6 +43,21 @@ class Skip:
     warn: bool = False
 
 
+@dataclass(frozen=True)
+class StagedTable:
+    """A table's new content, staged and not committed yet (write-audit-publish).
+
+    `rows` are the rows the commit writes: the periods the run rebuilt (every row on a full
+    build). The table's own suite validates those: the periods it keeps passed their suite
+    when they were written, and the grain of the two never overlaps. `published()` is the
+    table as it will read after the commit (kept periods and `rows`), for the checks that
+    need the whole table (volume); it is built only when one asks.
+    """
+
+    rows: DataFrame
+    published: Callable[[], DataFrame]
+
+
 @dataclass
 class BatchContext:
     spark: SparkSession
@@ -53,7 +69,7 @@ class BatchContext:
     table: str  # the suite's `table:` (e.g. gold.daily_kpis)
     cache: dict[str, DataFrame | Skip] = field(default_factory=dict)  # builders' shared results
     # Tables' content before it is committed (write-audit-publish), by name (gold.x).
-    staged: dict[str, DataFrame] = field(default_factory=dict)
+    staged: dict[str, StagedTable] = field(default_factory=dict)
 
     def delta(self, path: str) -> DataFrame | None:
         if not delta_table_exists(self.spark, path):
@@ -61,9 +77,15 @@ class BatchContext:
         return self.spark.read.format("delta").load(path)
 
     def gold(self, name: str) -> DataFrame | None:
-        """A gold table as the run will publish it: staged content, else the stored table."""
+        """A gold table as the run will publish it: its staged content, else as stored."""
         staged = self.staged.get(f"gold.{name}")
-        return staged if staged is not None else self.delta(self.lake.gold(name).path)
+        return staged.published() if staged is not None else self.delta(self.lake.gold(name).path)
+
+    def gold_rows(self, name: str) -> DataFrame | None:
+        """What a gold table's own suite validates: the rows the run writes when it staged
+        the table, else the whole table as stored (`eventlake quality`)."""
+        staged = self.staged.get(f"gold.{name}")
+        return staged.rows if staged is not None else self.delta(self.lake.gold(name).path)
 
 
 Builder = Callable[[BatchContext], "DataFrame | Skip"]
@@ -276,7 +298,7 @@ def run_parameters(run_summary: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def _gold_table(ctx: BatchContext) -> DataFrame | Skip:
     name = ctx.table.split(".", 1)[1]
-    table = ctx.gold(name)
+    table = ctx.gold_rows(name)
     if table is None:
         return Skip(f"{ctx.table} does not exist yet", warn=True)
     return table

@@ -11,13 +11,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from eventlake.clock import as_utc, from_spark, utc_now
 from eventlake.config import Settings
 from eventlake.lake import Lake
-from eventlake.quality.batches import BUILDERS, BatchContext, Skip, run_parameters
+from eventlake.quality.batches import BUILDERS, BatchContext, Skip, StagedTable, run_parameters
 from eventlake.quality.engine import SuiteBatch, local_quality_dirs, publish, pull_results, workspace
 from eventlake.quality.report import ExpectationResult, LayerRun, QualityReport
 from eventlake.quality.suites import LayerSuites, SuiteDefinitionError, SuiteSpec, load_layer
@@ -53,7 +53,7 @@ def validate_layer(
     as_of: datetime | None = None,
     validated_at: datetime | None = None,
     suites_dir: Path | None = None,
-    staged: Mapping[str, DataFrame] | None = None,
+    staged: Mapping[str, StagedTable] | None = None,
     only_tables: Collection[str] | None = None,
 ) -> QualityReport:
     """Validate what a run produced in one layer; append the results; rebuild Data Docs.
@@ -64,8 +64,9 @@ def validate_layer(
     run's logical time, for freshness; without it freshness is skipped with a note.
     Critical failures do not raise here: call `report.raise_for_critical()`.
 
-    `staged` maps table names (`gold.daily_kpis`) to frames that stand for those tables
-    (their content after a commit not made yet: write-audit-publish). A run that stages
+    `staged` maps table names (`gold.daily_kpis`) to their content staged for a commit not
+    made yet (write-audit-publish): a table's own suite validates the rows the commit
+    writes, a check of the whole table (volume) the table as it will read. A run that stages
     stages every table of the layer it rewrites, so when `staged` is given, the layer's
     other tables are unchanged: their suites passed when that content was written and are
     noted, not run again (suites on another layer's table, such as gold's freshness and
