@@ -98,6 +98,12 @@ class Lake:
         return self.path("_quality/gx/validations")
 
 
+def bucket_and_prefix(uri: str) -> tuple[str, str]:
+    """(bucket, key prefix without a trailing "/") of an `s3a://` or `s3://` URI."""
+    bucket, _, prefix = uri.split("://", 1)[1].partition("/")
+    return bucket, prefix.rstrip("/")
+
+
 def delta_location(settings: Settings, path: str) -> tuple[str, dict[str, str]]:
     """A lake path as delta-rs addresses it, with its storage options (S3 only)."""
     if not settings.is_s3:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from eventlake.config import Settings
-from eventlake.lake import LANDING_EVENTS, Lake
+from eventlake.lake import LANDING_EVENTS, Lake, bucket_and_prefix
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -63,8 +63,8 @@ def list_landed(settings: Settings) -> tuple[str, list[ListedFile]]:
     can never disagree on which files exist. Python and boto3 only, no Spark."""
     landing_root = Lake.from_settings(settings).landing_events
     if settings.is_s3:
-        bucket, _, prefix = landing_root.split("://", 1)[1].partition("/")
-        return f"s3a://{bucket}", list(_list_bucket(settings, bucket, prefix.rstrip("/") + "/"))
+        bucket, prefix = bucket_and_prefix(landing_root)
+        return f"s3a://{bucket}", list(_list_bucket(settings, bucket, prefix + "/"))
     return "file:", list(walk_landing(landing_root))
 
 
@@ -159,8 +159,7 @@ class S3Sink:
     """An S3 bucket/prefix through boto3. A PUT is atomic; large bodies go multipart."""
 
     def __init__(self, settings: Settings, *, attempts: int = 5, client: S3Client | None = None):
-        bucket_and_prefix = settings.lake_root.split("://", 1)[1]
-        self.bucket, _, self.prefix = bucket_and_prefix.partition("/")
+        self.bucket, self.prefix = bucket_and_prefix(settings.lake_root)
         self.attempts = attempts
         self._client = client or s3_client(settings)
 

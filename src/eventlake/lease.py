@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from eventlake.config import Settings
+from eventlake.lake import bucket_and_prefix
 from eventlake.errors import UserError
 
 if TYPE_CHECKING:
@@ -132,8 +133,7 @@ class S3Store:
     def __init__(self, settings: Settings, client: S3Client | None = None):
         from eventlake.landing import s3_client
 
-        bucket_and_prefix = settings.lake_root.split("://", 1)[1]
-        self.bucket, _, self.prefix = bucket_and_prefix.partition("/")
+        self.bucket, self.prefix = bucket_and_prefix(settings.lake_root)
         self.client = client or s3_client(settings)
 
     def _key(self, key: str) -> str:

@@ -161,10 +161,6 @@ def _wait_until_serving(server: S3Server, process: subprocess.Popen, log: Path) 
             time.sleep(0.2)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    stop(process, timeout=15)
-
-
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory) -> S3Server:
     """Start the server, create the test bucket, yield how to reach it, kill it at the end."""
@@ -203,7 +199,7 @@ def s3_server(tmp_path_factory) -> S3Server:
         try:
             _wait_until_serving(server, process, log)
         except Exception as error:
-            _stop(process)
+            stop(process, timeout=15)
             last_error = error
             continue
         # Without the watchdog the server would outlive a SIGKILLed pytest.
@@ -212,7 +208,7 @@ def s3_server(tmp_path_factory) -> S3Server:
                 server.client().create_bucket(Bucket=BUCKET)
                 yield server
             finally:
-                _stop(process)
+                stop(process, timeout=15)
         return
     raise RuntimeError(f"could not start the {kind} S3 server: {last_error}")
 

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from pyspark.sql import DataFrame
 
 from eventlake.config import Settings
+from eventlake.lake import bucket_and_prefix
 from eventlake.quality import disable_gx_analytics
 from eventlake.quality.report import ExpectationResult, LayerRun
 from eventlake.quality.suites import ExpectationSpec, SuiteDefinitionError, SuiteSpec
@@ -359,11 +360,6 @@ def local_quality_dirs(settings: Settings, lake_docs: str, lake_results: str) ->
     return staging / "docs", staging / "validations"
 
 
-def _bucket_and_prefix(uri: str) -> tuple[str, str]:
-    bucket, _, prefix = uri.split("://", 1)[1].partition("/")
-    return bucket, prefix.rstrip("/")
-
-
 def _remote_keys(client: Any, bucket: str, prefix: str) -> set[str]:
     keys: set[str] = set()
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/"):
@@ -379,7 +375,7 @@ def pull_results(settings: Settings, results_dir: Path, lake_results: str) -> No
     from eventlake.landing import s3_client
 
     client = s3_client(settings)
-    bucket, prefix = _bucket_and_prefix(lake_results)
+    bucket, prefix = bucket_and_prefix(lake_results)
     for relative in sorted(_remote_keys(client, bucket, prefix)):
         target = results_dir / relative
         if not target.exists():
@@ -397,10 +393,10 @@ def publish(settings: Settings, docs_dir: Path, lake_docs: str, results_dir: Pat
 
     client = s3_client(settings)
     for folder, uri in ((results_dir, lake_results), (docs_dir, lake_docs)):
-        bucket, prefix = _bucket_and_prefix(uri)
+        bucket, prefix = bucket_and_prefix(uri)
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.stat().st_mtime >= since):
             key = f"{prefix}/{path.relative_to(folder).as_posix()}"
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             client.upload_file(str(path), bucket, key, ExtraArgs={"ContentType": content_type})
-    bucket, prefix = _bucket_and_prefix(lake_docs)
+    bucket, prefix = bucket_and_prefix(lake_docs)
     return f"s3://{bucket}/{prefix}/index.html"
