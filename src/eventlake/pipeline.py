@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
@@ -40,6 +41,7 @@ class LayerResult:
     layer: str
     summary: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    quality_seconds: float = 0.0  # of the layer's wall time, spent in its quality gate
 
 
 def run_layer(
@@ -74,16 +76,19 @@ def run_layer(
 
     warnings: list[str] = []
     audited = False
+    quality_seconds = 0.0
 
     def gate(checked: dict[str, Any] | None, staged: Mapping[str, StagedTable] | None = None) -> None:
-        nonlocal audited
+        nonlocal audited, quality_seconds
         from eventlake.quality import validate_layer
 
         audited = True
+        started = time.perf_counter()
         report = validate_layer(
             spark, settings, layer, run_id=run_id, run_summary=checked, as_of=as_of, staged=staged,
             only_tables={f"gold.{name}" for name in tables} if tables else None,
         )
+        quality_seconds += time.perf_counter() - started
         warnings.extend(str(w) for w in report.warnings)
         report.raise_for_critical()
 
@@ -112,7 +117,7 @@ def run_layer(
             raise ValueError(f"unknown layer {layer!r}")
         if quality and not audited:  # bronze, or a layer with nothing to stage
             gate(silver_summary if layer == "gold" else summary)
-    return LayerResult(layer, summary, warnings)
+    return LayerResult(layer, summary, warnings, quality_seconds)
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

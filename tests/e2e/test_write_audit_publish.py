@@ -83,7 +83,8 @@ def test_a_critical_gold_failure_publishes_nothing_and_the_rerun_redoes_the_work
     ]
     append_silver(spark, silver, good)
     as_of = T0 + timedelta(hours=1)  # the run's logical time, for the freshness check
-    run_layer(spark, settings, "gold", run_id="good", as_of=as_of)  # audited and published
+    published = run_layer(spark, settings, "gold", run_id="good", as_of=as_of)  # audited and published
+    assert 0 < published.quality_seconds  # the gate ran, and the layer reports its time
     before, marks = gold_state(lake), read_watermarks(spark, lake, "gold.")
     assert len(marks) == len(GOLD_TABLES)
     every_suite = gold_suites_validated(lake, "good")
