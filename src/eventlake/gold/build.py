@@ -4,8 +4,8 @@ For each table a watermark consumer `gold.<table>` remembers the silver version 
 reflected. A run reads silver's change data feed since then (inserts, both images of
 updates, deletes from GDPR erasure), turns the changed `event_date`s into the periods of
 the table they can alter (`GoldTable.affected_periods`), recomputes exactly those periods
-from silver at the run's version (one cached read of the silver days any table needs,
-shared by every table's aggregate), and replaces them with `replaceWhere` in one commit. The
+from silver at the run's version (one cached read of the silver days several tables need,
+shared by their aggregates), and replaces them with `replaceWhere` in one commit. The
 watermark moves only after that commit, so a run killed in between is simply redone.
 Periods that lost all their silver rows get no rows back, so gold always equals a full
 recomputation from silver.
@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -183,6 +184,7 @@ class _Builder:
         self._lock = threading.Lock()
         self.watermarks = read_watermarks(spark, lake, "gold.")
         self._shared: DataFrame | None = None  # the run's silver rows, cached (share_silver)
+        self._shared_days: set[date] | None = None  # the days `_shared` holds; None: every day
 
     def silver(self) -> DataFrame:
         return self.spark.read.format("delta").option("versionAsOf", self.version).load(self.silver_path)
@@ -256,20 +258,29 @@ class _Builder:
         return _Scope(table, table.periods_between(first, last), "range")
 
     def share_silver(self, scopes: list[_Scope]) -> None:
-        """Read and cache, once, the silver rows every scoped table needs: all of silver when
-        one table is rebuilt in full, else the union of the tables' days. Each table then
-        aggregates its own days of this one cached read instead of scanning silver again
-        (17 scans of the Delta table became one; measured 49 s -> 27 s for the 17
-        aggregates of a 1,500-event lake, docs/benchmarks.md)."""
+        """Read and cache, once, the silver rows several scoped tables need: all of silver
+        when one table is rebuilt in full, else the days two or more tables read
+        (`shared_days`). Each table then aggregates its days of this one cached read
+        instead of scanning silver again (17 scans of the Delta table became one; measured
+        49 s -> 27 s for the 17 aggregates of a 1,500-event lake, docs/benchmarks.md).
+
+        A day only one table reads is left to that table (`stage`): an hour's run of a
+        30-day lake cached all 30 days for `daily_kpis`' MAU look-back alone, every column
+        of every row, where that table reads a few columns of 28 of those days."""
         if not scopes:
             return
         silver = self.silver()
         if all(s.periods is not None for s in scopes):
-            days = set().union(*(s.table.silver_days(s.periods) for s in scopes))  # type: ignore[arg-type]
-            silver = silver.where(date_predicate("event_date", days))
+            self._shared_days = shared_days(s.table.silver_days(s.periods) for s in scopes)  # type: ignore[arg-type]
+            if not self._shared_days:
+                return
+            silver = silver.where(date_predicate("event_date", self._shared_days))
         self._shared = silver.persist(StorageLevel.MEMORY_AND_DISK)
         rows = self._shared.count()  # materialised here, not by four threads at once
-        log.info("gold: %d silver rows read once for %d table(s)", rows, len(scopes))
+        log.info(
+            "gold: %d silver rows (%s) read once for %d table(s)", rows,
+            "every day" if self._shared_days is None else ",".join(describe(self._shared_days)), len(scopes),
+        )
 
     def release_silver(self) -> None:
         if self._shared is not None:
@@ -280,16 +291,30 @@ class _Builder:
         """Stage the replacement of the scope's periods (None: the whole table) with their
         recomputed rows; `commit` writes it later, in one Delta commit."""
         table, periods = scope.table, scope.periods
-        assert self._shared is not None, "share_silver runs first, with every scope"
-        silver = self._shared
-        if periods is not None:
-            silver = silver.where(date_predicate("event_date", table.silver_days(periods)))
+        if periods is None:
+            assert self._shared is not None and self._shared_days is None, "a full rebuild shares all of silver"
+            silver = self._shared
+        else:
+            silver = self._silver_of(table.silver_days(periods))
         rows = table.compute(silver)
         predicate = None
         if periods is not None:
             predicate = table.period_predicate(periods)
             rows = rows.where(F.expr(predicate))
         return _Staged(table, rows, periods, scope.mode, predicate)
+
+    def _silver_of(self, days: set[date]) -> DataFrame:
+        """Silver's rows of `days`: the shared cache's, and silver's own for the days no
+        other table reads (partition-pruned, and only the columns the aggregate uses)."""
+        if self._shared_days is None:  # the cache holds every day
+            assert self._shared is not None, "share_silver runs first, with every scope"
+            return self._shared.where(date_predicate("event_date", days))
+        shared, own = days & self._shared_days, days - self._shared_days
+        if not shared:
+            return self.silver().where(date_predicate("event_date", own))
+        assert self._shared is not None  # it holds the shared days
+        rows = self._shared.where(date_predicate("event_date", shared))
+        return rows.unionByName(self.silver().where(date_predicate("event_date", own))) if own else rows
 
     def materialise(self, plan: _Staged) -> tuple[str, StagedTable]:
         """Compute and cache a staged table's rows, so the audit reads them from memory and
@@ -364,6 +389,13 @@ def _windows_without_retention(
     if up_to > start:
         parts.append(ChangeWindow(start, up_to))
     return parts
+
+
+def shared_days(needs: Iterable[set[date]]) -> set[date]:
+    """The days at least two of the given sets hold: the silver days worth caching for a
+    run whose tables read those sets (a day read once is cheaper read than cached)."""
+    count = Counter(day for days in needs for day in days)
+    return {day for day, readers in count.items() if readers > 1}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,57 @@
+"""Which silver days an incremental gold run caches for its tables, and that a table reading
+days nobody shares (silver's own rows, not the cache) still equals a full recomputation."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from pyspark.testing import assertDataFrameEqual
+
+from eventlake.gold.build import build_gold, shared_days
+from eventlake.gold.tables import GOLD_TABLES
+from eventlake.lake import Lake
+from goldrows import at, silver_row as ev, write_silver
+from goldcases import D0
+
+pytestmark = pytest.mark.unit
+
+
+def test_a_day_is_shared_when_two_tables_read_it():
+    d1, d2, d3, d4 = (date(2026, 11, day) for day in (1, 2, 3, 4))
+    assert shared_days([{d1, d2}, {d2, d3}, {d3}, {d4}]) == {d2, d3}
+    assert shared_days([{d1, d2}]) == set()
+    assert shared_days([]) == set()
+
+
+def test_an_hour_on_the_newest_day_caches_that_day_not_the_mau_look_back():
+    newest = date(2026, 11, 30)  # a Monday: its week is one day old
+    needs = {
+        name: table.silver_days(table.affected_periods({newest}, newest))
+        for name, table in GOLD_TABLES.items()
+    }
+    shared = shared_days(needs.values())
+
+    assert newest in shared
+    assert newest - timedelta(days=1) in shared  # recommendation and search look a day around
+    look_back = needs["daily_kpis"] - shared
+    # 28 of MAU's 30 days: only daily_kpis reads them, so it reads them from silver itself.
+    assert look_back == {newest - timedelta(days=n) for n in range(2, 30)}
+
+
+def test_a_table_alone_reads_silver_itself_and_equals_a_full_recomputation(spark, copy_of_built):
+    settings = copy_of_built
+    silver_path = Lake.from_settings(settings).silver_events.path
+    late = D0 + timedelta(days=19)
+    write_silver(spark, silver_path, [
+        ev("playback.started", at(late, "20:00"), user="u77", session="alone", content_id="c1",
+           content_type="vod", start_time_ms=500),
+    ])
+
+    run = build_gold(spark, settings, tables=["daily_kpis"], run_id="alone")
+
+    assert run.table("daily_kpis").mode == "incremental"
+    stored = spark.read.format("delta").load(Lake.from_settings(settings).gold("daily_kpis").path)
+    expected = GOLD_TABLES["daily_kpis"].compute(spark.read.format("delta").load(silver_path))
+    assertDataFrameEqual(stored, expected)
+    assert any(row["event_date"] == late and row["dau"] >= 1 for row in stored.collect())
