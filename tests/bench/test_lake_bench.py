@@ -29,7 +29,8 @@ EVENTS, DAYS = 1_000, 2
 def results(spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("lake-bench")
     figures = lake_bench.bench(spark, root, events=EVENTS, scale=1, days=DAYS, quality=False,
-                               cli_idle=False, catalog=False, salt="bench-test-salt", log=lambda _: None)
+                               cli_idle=False, cli_hour=False, catalog=False,
+                               salt="bench-test-salt", log=lambda _: None)
     return root, figures
 
 
