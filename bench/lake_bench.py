@@ -11,8 +11,8 @@ and whether the two agree (counts and full content of silver keys, quarantine re
 ten contract gold tables); the idle run (again, nothing new) in process and through the real
 `eventlake pipeline` CLI (JVM start included); an incremental hour (the same landed hour) on
 the N lake and on a k×N lake, in process and then (another hour of that day) through the
-CLI, as an hourly schedule pays it: a new JVM, cold caches; peak memory of the process tree; load average at start and end.
-Every figure also goes to the JSON file.
+CLI, as an hourly schedule pays it (a new JVM, cold caches); peak memory of the process
+tree; load average at start and end. Every figure also goes to the JSON file.
 """
 
 from __future__ import annotations
@@ -385,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
                                 "eventlake-lake-bench", extra_conf={"spark.ui.enabled": "false"})
     try:
         results = bench(spark, args.dir, events=args.events, scale=args.scale, days=args.days,
-                        quality=not args.skip_quality, cli_idle=not args.no_cli_idle, cli_hour=not args.no_cli_hour,
+                        quality=not args.skip_quality, cli_idle=not args.no_cli_idle,
+                        cli_hour=not args.no_cli_hour,
                         log=lambda text: print(text, file=sys.stderr, flush=True))
     finally:
         spark.stop()
