@@ -43,7 +43,10 @@ class Broker:
         """(partition, value) pairs, in order per partition; waits until each is acknowledged."""
         from confluent_kafka import Producer
 
-        producer = Producer({"bootstrap.servers": self.bootstrap, "acks": "all", "linger.ms": 5})
+        # Idempotent: a retried request (a slow broker on a busy machine) must not write a
+        # record twice or out of order, since tests derive ids from each record's offset.
+        producer = Producer({"bootstrap.servers": self.bootstrap, "acks": "all", "linger.ms": 5,
+                             "enable.idempotence": True})
         failures: list[str] = []
         for partition, value in records:
             producer.produce(topic, value=value, partition=partition,
