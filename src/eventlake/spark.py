@@ -393,6 +393,7 @@ def build_spark_session(
     if "spark.jars.packages" in dependencies:
         remember_resolved_jars(settings, spark.sparkContext.getConf().get("spark.jars", ""))
     pin_utc(spark)
+    scan_limits_on_every_core(spark)
     ship_package(spark)
     return spark
 
@@ -457,6 +458,22 @@ def ship_package(spark: "SparkSession") -> None:
     if archive.name not in {Path(p).name for p in context._python_includes or ()}:
         context.addPyFile(str(archive))
         log.info("eventlake %s shipped to the executors as %s", archive.stem, archive.name)
+
+
+def scan_limits_on_every_core(spark: "SparkSession") -> None:
+    """Let a `limit` scan as many partitions in its first attempt as the session has cores.
+
+    Spark's default starts with one partition and widens by 4× only when too few rows were
+    found, so a limit that finds nothing scans every partition, one core at a time. That
+    is what a quality check that passes does: Great Expectations fetches a sample of the
+    unexpected values of every column expectation (`filter(...).limit(20)`), and on a
+    batch without any it scans the whole batch. On 2 cores the silver gate's two regular
+    expressions over `properties` took 11.7 s on one core at 1 M events, and take 5.7 s
+    on both.
+    A limit that does find rows early costs at most one extra task per idle core.
+    """
+    cores = spark.sparkContext.defaultParallelism
+    spark.conf.set("spark.sql.limit.initialNumPartitions", str(max(1, cores)))
 
 
 def pin_utc(spark: "SparkSession") -> None:
