@@ -48,7 +48,14 @@ ESSENTIAL = "essential"
 # properties JSON text: they use only syntax both engines read alike, and their guards are
 # explicit ASCII classes (Python's \w and \d are Unicode-wide; Java's are ASCII) so that
 # Python never sees less than the quality check does.
-EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+_EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+# Where an address may start: not inside a run of address characters. A text holds a match
+# exactly when it held one without this guard (a match from inside a run is also one from
+# the run's start), and only whether it holds one is asked (`contains_pii`, the quality
+# check). Without it, a regex engine that tries every position (Java's, in Spark's rlike)
+# re-read a run once per character: 5.0 s → 2.0 s over silver's properties at 1 M events.
+EMAIL_RUN_START = r"(?<![A-Za-z0-9._%+-])"
+EMAIL_PATTERN = EMAIL_RUN_START + _EMAIL
 # A phone number is not glued to a word, a number, a version, a date or a time on either side.
 _PHONE_BEFORE = r"(?<![0-9A-Za-z_.+\-/@])"
 _PHONE_AFTER = r"(?![0-9A-Za-z_]|[.\-/:][0-9])"
@@ -60,7 +67,13 @@ _PHONE_INTERNATIONAL = r"(?:\+|00)[1-9](?:[\s.\-()]{0,2}[0-9]){7,14}"
 _PHONE_NATIONAL = r"(?=\(?0[1-9][0-9]{0,4}[\s.\-()])\(?0[1-9](?:[\s.\-()]{0,2}[0-9]){7,10}"
 # North American: `(555) 123-4567`, `555-123-4567`, `555.123.4567`.
 _PHONE_NANP = r"(?:\([0-9]{3}\)[\s.\-]?|[0-9]{3}[\s.\-])[0-9]{3}[\s.\-][0-9]{4}"
-PHONE_PATTERN = f"{_PHONE_BEFORE}(?:{_PHONE_INTERNATIONAL}|{_PHONE_NATIONAL}|{_PHONE_NANP}){_PHONE_AFTER}"
+# The character every number above starts with: rejects most positions of a text with one
+# test before the others run (changes no match; 1.7 s → 1.0 s in Spark over those properties).
+PHONE_FIRST_CHARACTER = r"(?=[+(0-9])"
+PHONE_PATTERN = (
+    f"{PHONE_FIRST_CHARACTER}{_PHONE_BEFORE}"
+    f"(?:{_PHONE_INTERNATIONAL}|{_PHONE_NATIONAL}|{_PHONE_NANP}){_PHONE_AFTER}"
+)
 REDACTED = "[REDACTED]"
 _PII = re.compile(f"{EMAIL_PATTERN}|{PHONE_PATTERN}")
 

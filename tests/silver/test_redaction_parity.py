@@ -4,6 +4,9 @@ critical `no_phone_in_properties` check fails on data that was redacted (or miss
 
 from __future__ import annotations
 
+import random
+import re
+
 import orjson
 import pytest
 from pyspark.sql import functions as F
@@ -31,3 +34,20 @@ def test_java_and_python_read_the_patterns_alike(spark):
         assert (by_text[text]["phone"] or by_text[text]["email"]) == contains_pii(text), text
         assert by_text[text]["phone"] is (text in PHONES), text
         assert not by_text[text]["left"], text  # the quality check passes on what silver wrote
+
+
+def test_java_finds_a_pattern_in_the_same_generated_texts_as_python(spark):
+    # Texts glued from the pieces the patterns turn on (the guards at a match's start
+    # included), many holding a match or nearly: one Spark job, Python on the driver.
+    pieces = ["a", "b1", "x.cc", ".", "_", "%", "+", "-", "@", " ", "/", ":", "(", ")",
+              "0", "00", "44", "020", "555", "7946", "0958", "1234"]
+    rng = random.Random(12)
+    texts = sorted({"".join(rng.choices(pieces, k=rng.randint(1, 14))) for _ in range(3000)})
+    found = spark.createDataFrame([(text,) for text in texts], "text STRING").select(
+        "text", F.col("text").rlike(EMAIL_PATTERN).alias("email"), F.col("text").rlike(PHONE_PATTERN).alias("phone"),
+    ).collect()
+    assert len(found) == len(texts)
+    assert sum(row["email"] for row in found) > 20 and sum(row["phone"] for row in found) > 20
+    for row in found:
+        assert row["email"] == bool(re.search(EMAIL_PATTERN, row["text"])), row["text"]
+        assert row["phone"] == bool(re.search(PHONE_PATTERN, row["text"])), row["text"]

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eventlake.envelope import check_event
 from eventlake.privacy import (
     ESSENTIAL,
     EU_EEA_GB_MARKETS,
     ISO_3166_ALPHA2,
+    EMAIL_PATTERN,
+    EMAIL_RUN_START,
     MARKET_ALIASES,
+    PHONE_FIRST_CHARACTER,
     PHONE_PATTERN,
     Consent,
     canonical_market,
@@ -128,3 +134,38 @@ def test_the_phone_pattern_needs_no_python_only_syntax():
     # meaning differs between the engines (tests/silver checks both agree on the table).
     for construct in (r"\w", r"\d", r"\b", "(?P", "(?x"):
         assert construct not in PHONE_PATTERN
+
+
+# Texts made of the pieces the two patterns turn on (address characters, `@`, domains,
+# digit groups, phone separators), so that many of them hold a match or nearly do.
+_PII_TEXTS = st.lists(
+    st.sampled_from(["a", "b1", "x.cc", ".", "_", "%", "+", "-", "@", "@", " ", "/", ":", "(", ")",
+                     "0", "00", "44", "020", "555", "7946", "0958", "1234"]),
+    max_size=16,
+).map("".join)
+
+
+@given(_PII_TEXTS)
+@settings(max_examples=2000, deadline=None)
+def test_the_email_patterns_run_start_guard_changes_which_texts_match_not_at_all(text):
+    unguarded = EMAIL_PATTERN.removeprefix(EMAIL_RUN_START)
+    assert unguarded != EMAIL_PATTERN
+    assert bool(re.search(EMAIL_PATTERN, text)) == bool(re.search(unguarded, text))
+
+
+def test_an_address_glued_to_another_is_still_found():
+    # The guard skips "_d@e.ff" after "a@b.cc" (it starts inside a run of address
+    # characters); the text is still found, and redaction replaces a whole value.
+    text = "a@b.cc_d@e.ff"
+    assert [m.group() for m in re.finditer(EMAIL_PATTERN, text)] == ["a@b.cc"]
+    assert contains_pii("x _d@e.ff") and contains_pii(text)
+    assert redact_pii({"v": text, "w": "d@e.ff"}) == {"v": "[REDACTED]", "w": "[REDACTED]"}
+
+
+@given(_PII_TEXTS)
+@settings(max_examples=2000, deadline=None)
+def test_the_phone_patterns_first_character_guard_changes_no_match(text):
+    unguarded = PHONE_PATTERN.removeprefix(PHONE_FIRST_CHARACTER)
+    assert unguarded != PHONE_PATTERN
+    found = [m.span() for m in re.finditer(PHONE_PATTERN, text)]
+    assert found == [m.span() for m in re.finditer(unguarded, text)]
