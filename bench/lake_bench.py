@@ -228,6 +228,8 @@ def bench(spark, root: Path, *, events: int, scale: int, days: int, quality: boo
         "quality": quality, "eventlake_mode": "in-process (run_layer + validate_layer, one Spark session)",
     }
     hour_day = START_DATE + timedelta(days=days)
+    # Both lakes land hours of N's rate: the lake grows, the new data does not.
+    hour_events_per_day = max(24, events // days)
     sizes = [("n", events)] + ([("kn", events * scale)] if scale and scale > 1 else [])
     with PeakMemory() as memory:
         for label, size in sizes:
@@ -267,13 +269,13 @@ def bench(spark, root: Path, *, events: int, scale: int, days: int, quality: boo
                     figures["idle_cli"] = cli_run(settings)
             log(f"[{label}] incremental hour …")
             figures["hour"], figures["hour_lines"] = land_hour(
-                settings, events_per_day=max(24, events // days), day=hour_day, seed=seed + 1000)
+                settings, events_per_day=hour_events_per_day, day=hour_day, seed=seed + 1000)
             memory.mark()
             figures["incremental_hour"] = timed_run(spark, settings, quality=quality, catalog=catalog)
             figures["incremental_hour"]["peak_rss_gib"] = memory.mark() / 2**30
             if cli_hour:
                 log(f"[{label}] incremental hour, `eventlake pipeline` …")
-                hour, lines = land_hour(settings, events_per_day=max(24, events // days), day=hour_day,
+                hour, lines = land_hour(settings, events_per_day=hour_events_per_day, day=hour_day,
                                         seed=seed + 2000)
                 figures["incremental_hour_cli"] = {**cli_run(settings), "hour": hour, "lines": lines}
             results[label] = figures
@@ -346,8 +348,7 @@ def report(r: dict[str, Any]) -> str:
         row(f"full, k×N={kn['events']:,}", kn["full"])
         row(f"+1 hour ({kn['hour_lines']} lines) on k×N", kn["incremental_hour"])
     for label, size in (("N", n), ("k×N", kn or {})):
-        c = size.get("incremental_hour_cli")
-        if c:
+        if c := size.get("incremental_hour_cli"):
             name = f"+1 hour ({c['lines']} lines) on {label}, CLI"
             lines.append(f"{name:<34}{c['total_s']:>9.1f}  exit {c['exit_code']} "
                          "(`eventlake pipeline`: JVM start, cold caches)")
