@@ -467,10 +467,9 @@ def scan_limits_on_every_core(spark: "SparkSession") -> None:
     found, so a limit that finds nothing scans every partition, one core at a time. That
     is what a quality check that passes does: Great Expectations fetches a sample of the
     unexpected values of every column expectation (`filter(...).limit(20)`), and on a
-    batch without any it scans the whole batch. On 2 cores the silver gate's two regular
-    expressions over `properties` took 11.7 s on one core at 1 M events, and take 5.7 s
-    on both.
-    A limit that does find rows early costs at most one extra task per idle core.
+    batch without any it scans the whole batch. The silver gate's sample scans over
+    `properties` took 11.7 s on one core at 1 M events, and take 5.7 s on two. A limit
+    that does find rows early costs at most one extra task per otherwise idle core.
     """
     cores = spark.sparkContext.defaultParallelism
     spark.conf.set("spark.sql.limit.initialNumPartitions", str(max(1, cores)))
