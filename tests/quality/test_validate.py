@@ -125,6 +125,37 @@ def test_silver_names_each_broken_expectation(spark, settings, lake):
     assert "market_is_two_upper_case_letters" not in message  # warnings never stop the run
 
 
+def test_a_failed_check_shows_its_unexpected_values_and_a_passing_one_none(spark, settings, lake):
+    """The checkpoint counts; only the checks that failed look for their unexpected values
+    (a second pass), on Spark (silver's rows) and on pandas (a gold table) alike."""
+    events = [silver_event(1), silver_event(2, user_key="user-2"), silver_event(3, market="de"),
+              silver_event(4, market="fr")]
+    silver = write_silver_run(spark, lake, events)
+    reports = [validate_layer(spark, settings, "silver", run_id="sampled", run_summary=silver)]
+    gold = _silver_for_gold(spark, lake, users=3)
+    rows = clean_gold_rows(users=3)
+    rows["daily_kpis"] = [(DAY, -7, 4, 0.0, 0.5)]
+    write_gold(spark, lake, rows)
+    reports.append(validate_layer(spark, settings, "gold", run_id="sampled", run_summary=gold, as_of=AS_OF))
+
+    details = {r.qualified_name: json.loads(r.details) for report in reports for r in report.results}
+    samples = {name: d["unexpected_sample"] for name, d in details.items() if "unexpected_sample" in d}
+    assert {name: sorted(values) for name, values in samples.items()} == {
+        "silver.run_rows.user_key_is_sha256_hex": ["user-2"],
+        "silver.run_rows.market_is_two_upper_case_letters": ["de", "fr"],
+        "gold.daily_kpis.dau_non_negative": [-7],
+    }
+    # GX's stored results, which Data Docs render, hold the same samples.
+    results = Path(lake.quality_validations)
+    stored = {}
+    for path in results.rglob("*.json"):
+        if path.relative_to(results).parts[-3] == "sampled":
+            for item in json.loads(path.read_text())["results"]:
+                if item["result"].get("partial_unexpected_list"):
+                    stored[item["expectation_config"]["meta"]["name"]] = sorted(item["result"]["partial_unexpected_list"])
+    assert stored == {name.rsplit(".", 1)[1]: sorted(values) for name, values in samples.items()}
+
+
 def test_silver_quarantine_share_and_reconciliation_fail(spark, settings, lake):
     summary = write_silver_run(spark, lake, [silver_event(1)], quarantined=3)
     summary |= {"duplicates": 1, "reconciles": False}  # 4 lines read, 1 + 3 + 0 + 1 counted

@@ -13,6 +13,7 @@ as they are defined, so that the context can read them back from its stores.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Type
 
 from great_expectations.checkpoint.actions import UpdateDataDocsAction, ValidationAction
@@ -92,11 +93,25 @@ class LayerDataDocsAction(UpdateDataDocsAction):
     GX's UpdateDataDocsAction builds the site once per validation result, and each build
     renders the index, which reads the newest INDEX_LIMIT validations of the lake: for a
     layer of ten suites that is ten index builds where one does.
+
+    The checkpoint asks for counts only; before rendering, the action has the checks that
+    failed sampled (the workspace's `sample_failures`, set for each run). GX runs Data Docs
+    actions before any other, so this is the first moment after validation where a sample
+    can still reach both the pages and the results table.
     """
 
     type: Literal["eventlake_layer_data_docs"] = "eventlake_layer_data_docs"  # type: ignore[assignment]
 
+    _sample_failures: Callable[[CheckpointResult], None] | None = PrivateAttr(default=None)
+
+    def for_run(self, sample_failures: Callable[[CheckpointResult], None]) -> LayerDataDocsAction:
+        self._sample_failures = sample_failures
+        return self
+
     def run(self, checkpoint_result: CheckpointResult, action_context: ActionContext | None = None) -> dict[str, Any]:
+        sample_failures, self._sample_failures = self._sample_failures, None
+        if sample_failures is not None:
+            sample_failures(checkpoint_result)
         identifiers: list[Any] = []
         for result_id, result in checkpoint_result.run_results.items():
             identifiers += [result_id, ExpectationSuiteIdentifier(name=result.suite_name)]

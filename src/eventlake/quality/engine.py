@@ -59,6 +59,12 @@ DATASOURCE = "eventlake"
 DOCS_SITE = "eventlake"
 # How many unexpected values a result keeps in its details (enough to start an investigation).
 SAMPLE_VALUES = 5
+# The checkpoint asks for counts only. GX looks for unexpected values of every column check
+# it runs, and on a check that passes that search finds nothing after reading the whole batch
+# (a uniqueness check even sorts it again). Only the checks that failed run a second time
+# with GX's usual sample (FAILURE_SAMPLE), for their Data Docs page and results row.
+COUNTS_ONLY = {"result_format": "BASIC", "partial_unexpected_count": 0}
+FAILURE_SAMPLE = {"result_format": "BASIC", "partial_unexpected_count": 20}
 # Batches up to this many rows are validated with GX's pandas engine (see below).
 PANDAS_MAX_ROWS = 50_000
 SPARK_ONLY = frozenset({"UnexpectedRowsExpectation"})
@@ -196,7 +202,7 @@ class GxWorkspace:
                     self.types.LayerDataDocsAction(name="data_docs", site_names=[DOCS_SITE]),
                     self.types.ResultsTableAction(name="results_table"),
                 ],
-                result_format="BASIC",
+                result_format=COUNTS_ONLY,
             ))
             self._checkpoints[layer] = cached = (signature, checkpoint)
         return cached[1]
@@ -238,6 +244,8 @@ class GxWorkspace:
             for action in checkpoint.actions:
                 if isinstance(action, self.types.ResultsTableAction):
                     action.for_run(layer_run)
+                elif isinstance(action, self.types.LayerDataDocsAction):
+                    action.for_run(lambda outcome: self._sample_failures(outcome, frames, parameters, by_suite))
             checkpoint.run(
                 batch_parameters={self.types.FRAMES: frames},
                 expectation_parameters=dict(parameters),
@@ -246,6 +254,36 @@ class GxWorkspace:
         finally:
             for frame in persisted:
                 frame.unpersist()
+
+    def _sample_failures(
+        self,
+        outcome: CheckpointResult,
+        frames: Mapping[str, DataFrame | pd.DataFrame],
+        parameters: Mapping[str, Any],
+        batches: Mapping[str, SuiteBatch],
+    ) -> None:
+        """Add a sample of unexpected values to each result of a column check that failed,
+        and store its suite's result again (the checkpoint ran them with COUNTS_ONLY)."""
+        for key, validation in outcome.run_results.items():
+            failed = [item for item in validation.results
+                      if not item.success and (item.result or {}).get("unexpected_count")]
+            if not failed:
+                continue
+            suite_batch = batches[validation.suite_name]
+            by_name = {e.name: e for e in suite_batch.expectations}
+            from great_expectations.validator.v1_validator import Validator
+
+            validator = Validator(
+                batch_definition=self._definitions[validation.suite_name][1].batch_definition,
+                result_format=FAILURE_SAMPLE,
+                batch_parameters={self.types.FRAMES: dict(frames)},
+            )
+            for item in failed:
+                assert item.expectation_config is not None  # a suite's result names its expectation
+                spec = by_name[item.expectation_config.meta["name"]]
+                again = validator.validate_expectation(build_expectation(suite_batch.suite, spec), dict(parameters))
+                item.result.update({k: v for k, v in (again.result or {}).items() if k.startswith("partial_unexpected")})
+            self.context.validation_results_store.set(key, validation)
 
 
 def _to_results(
