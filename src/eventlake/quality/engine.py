@@ -259,6 +259,8 @@ class GxWorkspace:
     ) -> None:
         """Add a sample of unexpected values to each result of a column check that failed,
         and store its suite's result again (the checkpoint ran them with COUNTS_ONLY)."""
+        from great_expectations.validator.v1_validator import Validator
+
         for key, validation in outcome.run_results.items():
             failed = [item for item in validation.results
                       if not item.success and (item.result or {}).get("unexpected_count")]
@@ -266,8 +268,6 @@ class GxWorkspace:
                 continue
             suite_batch = batches[validation.suite_name]
             by_name = {e.name: e for e in suite_batch.expectations}
-            from great_expectations.validator.v1_validator import Validator
-
             validator = Validator(
                 batch_definition=self._definitions[validation.suite_name][1].batch_definition,
                 result_format=FAILURE_SAMPLE,
