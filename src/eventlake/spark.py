@@ -38,6 +38,11 @@ SECRET_CONF_KEYS = (
     "spark.hadoop.fs.s3a.aws.credentials.provider", "spark.hadoop.javax.jdo.option.ConnectionPassword",
 )
 
+# How many small Spark jobs one run submits at once, from threads: gold's tables (each a few
+# aggregates and a Delta commit) and a quality gate's batches (each a Delta read and a
+# collect). Most of a small job is the driver's latency (reading a Delta log, scheduling,
+# committing), so a few at once keep both cores busy.
+CONCURRENT_SMALL_JOBS = 4
 
 # Which local jar files Ivy resolved for each package set, written by the first session that
 # resolved it (`eventlake spark-defaults --install` does so at setup). Later JVM starts

@@ -36,6 +36,7 @@ from eventlake.gold.tables import GOLD_TABLES, GoldTable
 from eventlake.lake import Lake, gold_consumer
 from eventlake.quality.batches import StagedTable
 from eventlake.schemas import stats_properties
+from eventlake.spark import CONCURRENT_SMALL_JOBS
 from eventlake.state import (
     ChangeWindow,
     commit_watermarks,
@@ -48,8 +49,6 @@ from eventlake.state import (
 )
 
 log = logging.getLogger(__name__)
-
-PARALLEL_TABLES = 4
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,7 @@ def build_gold(
 
     # Tables are independent Delta tables: building a few at once keeps both cores busy
     # through each table's small jobs and commits.
-    with ThreadPoolExecutor(max_workers=PARALLEL_TABLES, thread_name_prefix="gold") as pool:
+    with ThreadPoolExecutor(max_workers=CONCURRENT_SMALL_JOBS, thread_name_prefix="gold") as pool:
         scopes = list(pool.map(scope_one, selected))
         staged: list[_Staged] = []
         try:

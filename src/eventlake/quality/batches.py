@@ -14,6 +14,7 @@ rebuilt, not the periods it keeps.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -58,6 +59,22 @@ class StagedTable:
     published: Callable[[], DataFrame]
 
 
+class SharedResults:
+    """What the builders of one layer's run share (the bronze or silver rows the run
+    produced), computed once by whichever builder asks first. A layer's builders run a few
+    at once (validate_layer), so the first one computes while the others wait for it."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, DataFrame | Skip] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, compute: Callable[[], DataFrame | Skip]) -> DataFrame | Skip:
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = compute()
+            return self._values[key]
+
+
 @dataclass
 class BatchContext:
     spark: SparkSession
@@ -67,7 +84,7 @@ class BatchContext:
     run_summary: Mapping[str, Any] | None
     as_of: datetime | None
     table: str  # the suite's `table:` (e.g. gold.daily_kpis)
-    cache: dict[str, DataFrame | Skip] = field(default_factory=dict)  # builders' shared results
+    cache: SharedResults = field(default_factory=SharedResults)  # builders' shared results
     # Tables' content before it is committed (write-audit-publish), by name (gold.x).
     staged: dict[str, StagedTable] = field(default_factory=dict)
 
@@ -116,8 +133,10 @@ def bronze_run_rows(ctx: BatchContext) -> DataFrame | Skip:
     commit (`bronze_version`) through the change data feed, then used as a filter that
     prunes to one `ingest_date` partition.
     """
-    if "bronze_rows" in ctx.cache:
-        return ctx.cache["bronze_rows"]
+    return ctx.cache.get("bronze_rows", lambda: _bronze_run_rows(ctx))
+
+
+def _bronze_run_rows(ctx: BatchContext) -> DataFrame | Skip:
     summary = _summary_value(ctx, "files_ingested", "bronze_version")
     if summary is None:
         result: DataFrame | Skip = _no_summary(ctx, "bronze")
@@ -141,7 +160,6 @@ def bronze_run_rows(ctx: BatchContext) -> DataFrame | Skip:
                 .where(F.col("ingest_date") == F.lit(ingested_at.date()))
                 .where(F.col("ingested_at") == F.lit(ingested_at))
             )
-    ctx.cache["bronze_rows"] = result
     return result
 
 
@@ -191,8 +209,10 @@ def silver_run_rows(ctx: BatchContext) -> DataFrame | Skip:
     every older data file. Without versions, the run's event-date window is used instead
     (a superset: older rows of the same dates are validated too).
     """
-    if "silver_rows" in ctx.cache:
-        return ctx.cache["silver_rows"]
+    return ctx.cache.get("silver_rows", lambda: _silver_run_rows(ctx))
+
+
+def _silver_run_rows(ctx: BatchContext) -> DataFrame | Skip:
     summary = _summary_value(ctx, *SILVER_RUN_KEYS)
     silver = ctx.delta(ctx.lake.silver_events.path)
     if summary is None:
@@ -229,7 +249,6 @@ def silver_run_rows(ctx: BatchContext) -> DataFrame | Skip:
         )
     else:
         result = Skip("the run summary names neither bronze versions nor event dates", warn=True)
-    ctx.cache["silver_rows"] = result
     return result
 
 

@@ -5,22 +5,32 @@ from __future__ import annotations
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from eventlake.clock import as_utc, from_spark, utc_now
 from eventlake.config import Settings
 from eventlake.lake import Lake
-from eventlake.quality.batches import BUILDERS, BatchContext, Skip, StagedTable, run_parameters
+from eventlake.quality.batches import (
+    BUILDERS,
+    BatchContext,
+    Builder,
+    SharedResults,
+    Skip,
+    StagedTable,
+    run_parameters,
+)
 from eventlake.quality.engine import SuiteBatch, local_quality_dirs, publish, pull_results, workspace
 from eventlake.quality.report import ExpectationResult, LayerRun, QualityReport
 from eventlake.quality.suites import LayerSuites, SuiteDefinitionError, SuiteSpec, load_layer
+from eventlake.spark import CONCURRENT_SMALL_JOBS
 from eventlake.state import delta_table_exists
 
 log = logging.getLogger(__name__)
@@ -85,21 +95,33 @@ def validate_layer(
     pull_results(settings, results_dir, lake.quality_validations)
     gx_workspace = workspace(docs_dir, results_dir)
     report = QualityReport(layer, run_id)
-    cache: dict[str, Any] = {}
-    batches: list[SuiteBatch] = []
+    selected: list[tuple[SuiteSpec, Builder | Skip]] = []
     for suite in definitions.suites:
         if only_tables is not None and suite.table not in only_tables:
             continue
         if staged is not None and suite.table.startswith(f"{layer}.") and suite.table not in staged:
-            report.notes.append(f"{suite.name}: {suite.table} unchanged by this run, not validated again")
+            selected.append((suite, Skip(f"{suite.table} unchanged by this run, not validated again")))
             continue
         builder = BUILDERS.get((layer, suite.data))
         if builder is None:
             raise SuiteDefinitionError(f"{suite.name}: unknown data {suite.data!r} for {layer}")
-        context = BatchContext(
-            spark, settings, lake, run_id, run_summary, as_of, suite.table, cache, dict(staged or {})
-        )
-        frame = builder(context)
+        selected.append((suite, builder))
+
+    shared = SharedResults()
+
+    def build(item: tuple[SuiteSpec, Builder | Skip]) -> DataFrame | Skip:
+        suite, builder = item
+        if isinstance(builder, Skip):
+            return builder
+        return builder(BatchContext(
+            spark, settings, lake, run_id, run_summary, as_of, suite.table, shared, dict(staged or {})
+        ))
+
+    # A few builders at once: many read a small table or collect a row, a job or two each.
+    with ThreadPoolExecutor(max_workers=CONCURRENT_SMALL_JOBS, thread_name_prefix="quality-batch") as pool:
+        built = list(pool.map(build, selected))
+    batches: list[SuiteBatch] = []
+    for (suite, _), frame in zip(selected, built, strict=True):  # in the suites' order
         if isinstance(frame, Skip):
             _record_skip(report, suite, frame)
             continue
