@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 from pyspark.sql import SparkSession
 
 from eventlake.lake import Lake
 from eventlake.schemas import BRONZE_EVENTS, SILVER_COLUMNS, SILVER_EVENTS
+from eventlake.spark import CONCURRENT_SMALL_JOBS
 
 INGESTED_AT = datetime(2024, 3, 12, 6, 0, 0)
 DAY = date(2024, 3, 11)
@@ -186,5 +188,8 @@ def clean_gold_rows(*, users: int, newest_day_events: int = 100) -> dict[str, li
 
 
 def write_gold(spark: SparkSession, lake: Lake, rows: dict[str, list[tuple]]) -> None:
-    for table, data in rows.items():
-        write(spark, data, GOLD_SCHEMAS[table], lake.gold(table).path)
+    # Independent tables, a few at once, as gold's build writes them.
+    with ThreadPoolExecutor(max_workers=CONCURRENT_SMALL_JOBS) as pool:
+        list(pool.map(
+            lambda item: write(spark, item[1], GOLD_SCHEMAS[item[0]], lake.gold(item[0]).path), rows.items()
+        ))
