@@ -228,8 +228,8 @@ class GxWorkspace:
         # its batch in a few passes (one aggregate for its column checks, one per uniqueness
         # or SQL check), each reading only the columns it needs. Caching the batch first cost
         # more than it saved (silver's gate at 1 M events, warm: 15.9-17.1 s cached,
-        # 14.0-15.2 s not) and held the batch in memory.
-        # A few batches at once: each is a small Spark job or two (a read, a collect).
+        # 14.0-15.2 s not) and held the batch in memory. Batches are collected a few at once:
+        # each is a small Spark job or two (a read, a collect).
         with ThreadPoolExecutor(max_workers=CONCURRENT_SMALL_JOBS, thread_name_prefix="quality-frame") as pool:
             prepared = list(pool.map(_prepare, batches))
         frames: dict[str, DataFrame | pd.DataFrame] = {}

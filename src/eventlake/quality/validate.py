@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -95,7 +95,7 @@ def validate_layer(
     pull_results(settings, results_dir, lake.quality_validations)
     gx_workspace = workspace(docs_dir, results_dir)
     report = QualityReport(layer, run_id)
-    selected: list[tuple[SuiteSpec, Builder | Skip]] = []
+    selected: list[tuple[SuiteSpec, Builder | Skip]] = []  # a suite's builder, or why it is not run
     for suite in definitions.suites:
         if only_tables is not None and suite.table not in only_tables:
             continue
