@@ -166,22 +166,28 @@ def _diff(connection, left: str, right: str, columns: list[str], doubles: set[st
 
 
 def compare(duck: duckdb_lake.DuckLake, settings) -> dict[str, Any]:
-    """eventlake's silver, quarantine and ten contract gold tables against the DuckDB reference."""
+    """eventlake's silver, quarantine and ten contract gold tables against the DuckDB reference.
+
+    The lake is read with delta-rs, so it may be local or on S3."""
     import pyarrow as pa
     from deltalake import DeltaTable
 
-    from eventlake.lake import Lake
+    from eventlake.lake import Lake, delta_location
 
     lake = Lake.from_settings(settings)
     c = duck.connection
     out: dict[str, Any] = {}
 
-    silver = _arrow_naive_utc(DeltaTable(lake.silver_events.path).to_pyarrow_table(columns=list(SILVER_KEYS)))
+    def read(path: str, columns: list[str] | None = None) -> pa.Table:
+        uri, options = delta_location(settings, path)
+        return DeltaTable(uri, storage_options=options or None).to_pyarrow_table(columns=columns)
+
+    silver = _arrow_naive_utc(read(lake.silver_events.path, list(SILVER_KEYS)))
     c.register("el_silver", silver)
     out["silver"] = {"eventlake": silver.num_rows, "duckdb": c.execute("SELECT count(*) FROM silver").fetchall()[0][0],
                      "differing_rows": _diff(c, "el_silver", "silver", list(SILVER_KEYS), set())}
 
-    quarantine = DeltaTable(lake.silver_quarantine.path).to_pyarrow_table(columns=["reason"])
+    quarantine = read(lake.silver_quarantine.path, ["reason"])
     c.register("el_quarantine", quarantine)
     ours = dict(c.execute("SELECT reason, count(*) FROM el_quarantine GROUP BY ALL").fetchall())
     theirs = dict(c.execute("SELECT reason, count(*) FROM quarantine GROUP BY ALL").fetchall())
@@ -189,7 +195,7 @@ def compare(duck: duckdb_lake.DuckLake, settings) -> dict[str, Any]:
                          "by_reason_equal": ours == theirs, "eventlake_by_reason": ours, "duckdb_by_reason": theirs}
 
     for name in duckdb_lake.reference_gold_sql():
-        table = _arrow_naive_utc(DeltaTable(lake.gold(name).path).to_pyarrow_table())
+        table = _arrow_naive_utc(read(lake.gold(name).path))
         c.register(f"el_gold_{name}", table)
         columns = table.column_names
         c.execute(f"CREATE OR REPLACE TEMP VIEW ref_gold_{name} AS "

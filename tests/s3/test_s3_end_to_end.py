@@ -2,8 +2,10 @@
 
 generated traffic -> `eventlake collector` -> S3 landing -> `eventlake pipeline` on s3a://,
 its jobs run on a Spark standalone cluster (a master and two workers on loopback, see
-tests/standalone_cluster.py) -> gold tables read back with `deltalake` from S3, equal to the
-same landed traffic run through `eventlake pipeline` on a local lake with a local master.
+tests/standalone_cluster.py) -> silver, quarantine and gold read back with `deltalake` from
+S3, equal to the same landed traffic run through the independent DuckDB implementation of the
+contract (bench/duckdb_lake.py); the gold tables beyond the contract equal their
+recomputation from S3's silver.
 """
 
 from __future__ import annotations
@@ -19,17 +21,20 @@ from pathlib import Path
 
 import pytest
 
+from eventlake.config import Settings
+from eventlake.gold.tables import CONTRACT_TABLES, GOLD_TABLES
+from frames import assert_same_rows
 from standalone_cluster import standalone_cluster
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench import duckdb_lake, lake_bench  # noqa: E402
 
 pytestmark = [pytest.mark.s3, pytest.mark.e2e]
 
 EVENTLAKE = str(Path(sys.executable).parent / "eventlake")
-# Contract §6: the gold tables that must exist (the pipeline may build more; all are compared).
-GOLD_TABLES = (
-    "daily_active_users", "daily_kpis", "content_engagement", "qoe_summary",
-    "search_performance", "track_hourly", "track_daily", "user_activity_daily",
-    "event_metrics_daily", "event_metrics_weekly",
-)
 GENERATE = ["generate", "--events", "1500", "--days", "2", "--seed", "11", "--start-date", "2024-03-04"]
 JWT_SECRET = "e2e-only-" + "x" * 32
 PIPELINE_SECONDS = 1800
@@ -71,19 +76,16 @@ def local_landing(root: Path) -> dict[str, bytes]:
     }
 
 
-def normalised_rows(table) -> list[tuple]:
-    """Rows in a stable order; floats to 9 significant digits (sums may add in any order)."""
-    def value(v):
-        return float(f"{v:.9g}") if isinstance(v, float) else v
-
-    rows = [tuple(value(v) for v in row.values()) for row in table.to_pylist()]
-    return sorted(rows, key=repr)
-
-
-def read_gold(uri: str, storage_options: dict[str, str] | None = None):
-    from deltalake import DeltaTable
-
-    return DeltaTable(uri, storage_options=storage_options).to_pyarrow_table()
+def copy_table(s3_lake, relative: str, root: Path) -> str:
+    """A Delta table's objects copied from S3 into a local folder (its log addresses its
+    files relatively, so the copy is the same table), for the session's Spark to read."""
+    client, base = s3_lake.server.client(), f"{s3_lake.prefix}/{relative}/"
+    target = root / relative
+    for key in s3_lake.server.keys(base):
+        path = target / key[len(base):]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(client.get_object(Bucket=s3_lake.server.bucket, Key=key)["Body"].read())
+    return str(target)
 
 
 def free_port() -> int:
@@ -167,7 +169,7 @@ def test_generated_files_land_in_s3_exactly_as_on_a_local_lake(s3_lake, tmp_path
 
 
 @pytest.mark.collector
-def test_collected_traffic_on_s3_gives_the_gold_of_a_local_lake(s3_lake, tmp_path):
+def test_collected_traffic_on_s3_gives_the_tables_of_the_duckdb_reference(spark, s3_lake, tmp_path):
     accepted, counts = collect_into(s3_lake, tmp_path)
     landed = landed_files(s3_lake.server, s3_lake.prefix)
     # The collector drops events without analytics consent at the edge (still a 202 for the
@@ -186,39 +188,37 @@ def test_collected_traffic_on_s3_gives_the_gold_of_a_local_lake(s3_lake, tmp_pat
     for worker_dir in cluster.worker_dirs:
         assert list(worker_dir.glob("app-*/*/eventlake-*.zip")), f"nothing shipped to {worker_dir}"
 
-    # The same landed bytes, on a local lake, through the same command.
-    local_root = tmp_path / "local-lake"
+    # The same landed bytes through the independent DuckDB implementation of the contract
+    # (bench/duckdb_lake.py): silver, the quarantine and the ten contract gold tables read
+    # back from S3 must equal it row for row.
+    settings = Settings.from_env(s3_env)
+    landing_copy = tmp_path / "landing-copy"
     for relative, body in landed.items():
-        target = local_root / relative
+        target = landing_copy / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
-    local_env = {
-        **s3_env,  # EVENTLAKE_SPARK_MASTER=local[2]
-        "EVENTLAKE_LAKE_URI": str(local_root),
-        "EVENTLAKE_CATALOG_DIR": str(tmp_path / "catalog-local"),
-    }
-    run_eventlake(["pipeline"], local_env)
+    agreement = lake_bench.compare(
+        duckdb_lake.build(landing_copy / "landing", salt=settings.pseudonym_salt), settings
+    )
+    assert agreement["agree"] is True, agreement
+    # Equal empty tables would prove little. A small sample may leave a table empty by
+    # chance (here every signed-in music listener can be a GB user without consent), so
+    # the headline tables must have rows and most of the others too.
+    rows = {name: agreement[f"gold.{name}"]["eventlake"] for name in CONTRACT_TABLES}
+    assert agreement["silver"]["eventlake"] > 0
+    assert all(rows[name] > 0 for name in
+               ("daily_active_users", "daily_kpis", "event_metrics_daily", "track_daily")), rows
+    assert sum(count > 0 for count in rows.values()) >= len(rows) - 3, rows
 
-    local_gold = {path.name for path in (local_root / "gold").iterdir() if (path / "_delta_log").is_dir()}
+    # Every table the pipeline builds is on S3. The ones beyond the contract have no DuckDB
+    # twin: copied down with their logs, each equals its recomputation from S3's silver.
     s3_gold = {
         key.split("/gold/", 1)[1].split("/", 1)[0]
         for key in s3_lake.server.keys(f"{s3_lake.prefix}/gold/")
         if "/_delta_log/" in key
     }
-    assert set(GOLD_TABLES) <= local_gold
-    assert s3_gold == local_gold
-    filled: set[str] = set()
-    for name in sorted(local_gold):
-        from_s3 = read_gold(
-            s3_lake.table_uri(f"gold/{name}"), s3_lake.server.storage_options()
-        )
-        local = read_gold(str(local_root / "gold" / name))
-        assert from_s3.schema == local.schema, name
-        assert normalised_rows(from_s3) == normalised_rows(local), name
-        if local.num_rows:
-            filled.add(name)
-    # Equal empty tables would prove little. A small sample may leave a table empty by
-    # chance (here every signed-in music listener can be a GB user without consent), so
-    # the headline tables must have rows and most of the others too.
-    assert {"daily_active_users", "daily_kpis", "event_metrics_daily", "track_daily"} <= filled
-    assert len(filled) >= len(local_gold) - 3, sorted(set(local_gold) - filled)
+    assert s3_gold == set(GOLD_TABLES)
+    silver = spark.read.format("delta").load(copy_table(s3_lake, "silver/events", tmp_path / "copies"))
+    for name in sorted(set(GOLD_TABLES) - set(CONTRACT_TABLES)):
+        gold = spark.read.format("delta").load(copy_table(s3_lake, f"gold/{name}", tmp_path / "copies"))
+        assert_same_rows(gold, GOLD_TABLES[name].compute(silver), name)
