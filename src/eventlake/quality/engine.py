@@ -234,12 +234,11 @@ class GxWorkspace:
             prepared = list(pool.map(_prepare, batches))
         frames: dict[str, DataFrame | pd.DataFrame] = {}
         engines: list[str] = []
-        single_rows: dict[str, dict[str, Any] | None] = {}
+        single_rows: dict[str, dict[str, Any] | None] = {}  # None but for metrics batches
         for batch, (frame, engine, single_row) in zip(batches, prepared, strict=True):
             frames[batch.suite.name] = frame
             engines.append(engine)
-            if batch.suite.data.endswith("metrics"):
-                single_rows[batch.suite.name] = single_row
+            single_rows[batch.suite.name] = single_row
         checkpoint = self._checkpoint(layer, list(zip(batches, engines, strict=True)))
         by_suite = {batch.suite.name: batch for batch in batches}
         layer_run.to_results = lambda outcome: _to_results(outcome, by_suite, single_rows)
