@@ -1,7 +1,8 @@
 """One benchmark run: eventlake and an independent DuckDB implementation on the same landed data.
 
     python bench/lake_bench.py --events 1000000 --scale 5 [--days 30] [--dir /tmp/eventlake-lake-bench]
-                               [--json out.json] [--no-cli-idle] [--no-cli-hour] [--skip-quality]
+                               [--json out.json] [--no-cli-idle] [--no-cli-hour] [--no-airflow-hour]
+                               [--skip-quality]
 
 For a lake of N generated events (`eventlake generate`'s function, gzip JSON lines in landing/):
 eventlake's wall time per layer and per quality gate for a full run (in this process, one
@@ -11,8 +12,10 @@ and whether the two agree (counts and full content of silver keys, quarantine re
 ten contract gold tables); the idle run (again, nothing new) in process and through the real
 `eventlake pipeline` CLI (JVM start included); an incremental hour (the same landed hour) on
 the N lake and on a k×N lake, in process and then (another hour of that day) through the
-CLI, as an hourly schedule pays it (a new JVM, cold caches); peak memory of the process
-tree; load average at start and end. Every figure also goes to the JSON file.
+CLI, as an hourly schedule pays it (a new JVM, cold caches), and a third hour and an idle
+hour as the `eventlake_pipeline` Airflow DAG runs them (`airflow dags test`, a throwaway
+SQLite Airflow); peak memory of the process tree; load average at start and end. Every
+figure also goes to the JSON file.
 """
 
 from __future__ import annotations
@@ -113,6 +116,61 @@ def cli_run(settings) -> dict[str, Any]:
                           env=env, capture_output=True, text=True)
     return {"total_s": time.perf_counter() - started, "exit_code": done.returncode,
             "tail": (done.stdout + done.stderr).strip().splitlines()[-3:]}
+
+
+def airflow_env(settings, home: Path) -> dict[str, str]:
+    """A throwaway Airflow (SQLite, this repository's dags/) whose DAGs run on this lake."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "EVENTLAKE_"))}
+    env.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
+        AIRFLOW_CONN_SPARK_DEFAULT=json.dumps({"conn_type": "spark", "host": "local[2]"}),
+        EVENTLAKE_LAKE_URI=settings.lake_root, EVENTLAKE_CATALOG_DIR=settings.catalog_root,
+        EVENTLAKE_PSEUDONYM_SALT=settings.pseudonym_salt, PYSPARK_PYTHON=sys.executable,
+    )
+    if ivy := os.environ.get("EVENTLAKE_IVY_DIR"):
+        env["EVENTLAKE_IVY_DIR"] = ivy
+    return env
+
+
+def dag_run(env: dict[str, str], logical_date: datetime) -> dict[str, Any]:
+    """One real run of the `eventlake_pipeline` DAG (`airflow dags test`): Airflow's start, the
+    check that starts no JVM, and, when there is work, the spark-submit of the pipeline."""
+    airflow = str(Path(sys.executable).parent / "airflow")
+    started = time.perf_counter()
+    done = subprocess.run([airflow, "dags", "test", "eventlake_pipeline", logical_date.isoformat()], env=env,
+                          cwd=env["AIRFLOW_HOME"], capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    listing = subprocess.run([airflow, "dags", "list-runs", "eventlake_pipeline", "-o", "json"], env=env,
+                             cwd=env["AIRFLOW_HOME"], capture_output=True, text=True).stdout
+    runs = json.loads(next((line for line in reversed(listing.splitlines()) if line.startswith("[")), "[]"))
+
+    def is_this_run(run: dict[str, Any]) -> bool:
+        try:
+            return datetime.fromisoformat(str(run.get("logical_date")).replace("Z", "+00:00")) == logical_date
+        except ValueError:
+            return False
+
+    state = next((run["state"] for run in runs if is_this_run(run)), None)
+    return {"total_s": seconds, "exit_code": done.returncode, "state": state,
+            "tail": (done.stdout + done.stderr).strip().splitlines()[-3:]}
+
+
+def airflow_hours(settings, root: Path, *, events_per_day: int, day: date, seed: int) -> dict[str, Any]:
+    """An hour landed, then run by the Airflow DAG; then an hour with nothing new."""
+    home = root / "airflow"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    env = airflow_env(settings, home)
+    subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=env, cwd=home,
+                   capture_output=True, text=True, check=True)
+    hour, lines = land_hour(settings, events_per_day=events_per_day, day=day, seed=seed)
+    after = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=hour + 1, minutes=10)
+    return {"hour": {**dag_run(env, after), "hour": hour, "lines": lines},
+            "idle": dag_run(env, after + timedelta(hours=1))}
 
 
 def land_hour(settings, *, events_per_day: int, day: date, seed: int) -> tuple[int, int]:
@@ -222,7 +280,8 @@ def machine() -> dict[str, Any]:
 
 
 def bench(spark, root: Path, *, events: int, scale: int, days: int, quality: bool = True,
-          cli_idle: bool = True, cli_hour: bool = True, catalog: bool = True, seed: int = 1,
+          cli_idle: bool = True, cli_hour: bool = True, airflow_hour: bool = True,
+          catalog: bool = True, seed: int = 1,
           salt: str | None = None,
           log=print) -> dict[str, Any]:
     """Every figure of one benchmark run, as a dict (see the module docstring)."""
@@ -284,6 +343,10 @@ def bench(spark, root: Path, *, events: int, scale: int, days: int, quality: boo
                 hour, lines = land_hour(settings, events_per_day=hour_events_per_day, day=hour_day,
                                         seed=seed + 2000)
                 figures["incremental_hour_cli"] = {**cli_run(settings), "hour": hour, "lines": lines}
+            if airflow_hour:
+                log(f"[{label}] incremental hour and an idle hour, `eventlake_pipeline` DAG …")
+                figures["airflow"] = airflow_hours(settings, root, events_per_day=hour_events_per_day,
+                                                   day=hour_day, seed=seed + 3000)
             results[label] = figures
     results["peak_rss_gib"] = memory.peak / 2**30
     results["load_average_end"] = list(os.getloadavg())
@@ -358,6 +421,13 @@ def report(r: dict[str, Any]) -> str:
             name = f"+1 hour ({c['lines']} lines) on {label}, CLI"
             lines.append(f"{name:<34}{c['total_s']:>9.1f}  exit {c['exit_code']} "
                          "(`eventlake pipeline`: JVM start, cold caches)")
+    for label, size in (("N", n), ("k×N", kn or {})):
+        if a := size.get("airflow"):
+            name = f"+1 hour ({a['hour']['lines']} lines) on {label}, DAG"
+            lines.append(f"{name:<34}{a['hour']['total_s']:>9.1f}  run {a['hour']['state']} "
+                         "(`airflow dags test eventlake_pipeline`; target ≤ 180 s)")
+            lines.append(f"{f'idle hour on {label}, DAG':<34}{a['idle']['total_s']:>9.1f}  run {a['idle']['state']} "
+                         "(no JVM: the check skips the Spark task)")
     if kn:
         ratio = kn["incremental_hour"]["total_s"] / n["incremental_hour"]["total_s"]
         lines.append(f"incremental hour, k×N / N: {ratio:.2f}× (target ≤ 1.5× at 5 M / 1 M)")
@@ -382,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-quality", action="store_true", help="time the layers without the quality gates")
     parser.add_argument("--no-cli-idle", action="store_true", help="skip the idle run through the CLI")
     parser.add_argument("--no-cli-hour", action="store_true", help="skip the incremental hours through the CLI")
+    parser.add_argument("--no-airflow-hour", action="store_true",
+                        help="skip the hour and the idle hour run by the Airflow DAG")
     args = parser.parse_args(argv)
     if args.events < 1 or args.scale < 1 or args.days < 1:
         parser.error("--events, --scale and --days must be positive")
@@ -393,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = bench(spark, args.dir, events=args.events, scale=args.scale, days=args.days,
                         quality=not args.skip_quality, cli_idle=not args.no_cli_idle,
-                        cli_hour=not args.no_cli_hour,
+                        cli_hour=not args.no_cli_hour, airflow_hour=not args.no_airflow_hour,
                         log=lambda text: print(text, file=sys.stderr, flush=True))
     finally:
         spark.stop()

@@ -1,7 +1,7 @@
 """The lake bench at a tiny N: eventlake's tables equal the independent DuckDB implementation's.
 
-One in-process run on the session's Spark (quality gates and the CLI idle run off: they add
-minutes and prove nothing about agreement). The DuckDB side is written from the contract
+One in-process run on the session's Spark (quality gates, the CLI runs and the Airflow runs
+off: they add minutes and prove nothing about agreement). The DuckDB side is written from the contract
 (bench/duckdb_lake.py), so an agreement here is two implementations meeting, not one checking
 itself; a tampered reference must be caught, or the comparison would prove nothing.
 """
@@ -29,7 +29,7 @@ EVENTS, DAYS = 1_000, 2
 def results(spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("lake-bench")
     figures = lake_bench.bench(spark, root, events=EVENTS, scale=1, days=DAYS, quality=False,
-                               cli_idle=False, cli_hour=False, catalog=False,
+                               cli_idle=False, cli_hour=False, airflow_hour=False, catalog=False,
                                salt="bench-test-salt", log=lambda _: None)
     return root, figures
 
