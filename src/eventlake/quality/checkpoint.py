@@ -140,5 +140,5 @@ class ResultsTableAction(ValidationAction):
         if layer_run is None or layer_run.to_results is None:
             raise RuntimeError("ResultsTableAction ran outside GxWorkspace.run_layer, which gives it its run")
         layer_run.report.results.extend(layer_run.to_results(checkpoint_result))
-        write_results(layer_run.spark, layer_run.lake, layer_run.report, layer_run.validated_at)
+        write_results(layer_run)
         return {"results_table": layer_run.lake.quality_results.path}

@@ -222,7 +222,7 @@ class GxWorkspace:
         if not batches:
             from eventlake.quality.report import write_results
 
-            write_results(layer_run.spark, layer_run.lake, layer_run.report, layer_run.validated_at)
+            write_results(layer_run)
             return
         # Spark batches are not cached: the checkpoint asks for counts only, so a suite reads
         # its batch in a few passes (one aggregate for its column checks, one per uniqueness

@@ -133,7 +133,7 @@ def validate_layer(
             batches.append(SuiteBatch(suite, runnable, frame))
     # The layer's checkpoint: its actions render Data Docs and record the results.
     gx_workspace.run_layer(layer, batches, parameters, LayerRun(
-        spark, lake, report, as_utc(validated_at) if validated_at else utc_now()
+        spark, settings, lake, report, as_utc(validated_at) if validated_at else utc_now()
     ))
     report.docs_index = publish(
         settings, docs_dir, lake.quality_docs, results_dir, lake.quality_validations, since=started
