@@ -1,9 +1,10 @@
 """The lake bench at a tiny N: eventlake's tables equal the independent DuckDB implementation's.
 
 One in-process run on the session's Spark (quality gates, the CLI runs and the Airflow runs
-off: they add minutes and prove nothing about agreement). The DuckDB side is written from the contract
-(bench/duckdb_lake.py), so an agreement here is two implementations meeting, not one checking
-itself; a tampered reference must be caught, or the comparison would prove nothing.
+off: they add minutes and prove nothing about agreement). The DuckDB side is written from
+the contract (bench/duckdb_lake.py), so an agreement here is two implementations meeting,
+not one checking itself; a tampered reference must be caught, or the comparison would prove
+nothing.
 """
 
 from __future__ import annotations

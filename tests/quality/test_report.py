@@ -57,4 +57,3 @@ def test_a_run_id_that_only_shares_the_kept_prefix_is_not_replaced(spark, settin
         (LONG_RUN, "gold", "x", True),
         (LONG_RUN + "-retry", "gold", "x", True),
     ])
-

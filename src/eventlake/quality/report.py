@@ -12,7 +12,6 @@ from pyspark.sql import SparkSession
 from eventlake.config import Settings
 from eventlake.errors import QualityGateFailed
 from eventlake.lake import Lake, delta_location
-from eventlake.state import delta_table_exists
 
 if TYPE_CHECKING:  # GX is imported when a suite runs
     from great_expectations.checkpoint.checkpoint import CheckpointResult
@@ -122,9 +121,9 @@ def write_results(run: LayerRun) -> None:
     ]
     frame = spark.createDataFrame(rows, RESULTS_SCHEMA)
     path = run.lake.quality_results.path
-    if not delta_table_exists(spark, path) or not _may_hold(run.settings, path, report.run_id, report.layer):
-        # Nothing of this run and layer is stored: a plain append. replaceWhere would first
-        # search the table for files to rewrite, about 1 s of every gate for nothing.
+    if not _may_hold(run.settings, path, report.run_id, report.layer):
+        # No table yet, or nothing of this run and layer in it: a plain append. replaceWhere
+        # would first search the table for files to rewrite, about 1 s of every gate.
         frame.write.format("delta").mode("append").save(path)
         return
     run_id = report.run_id.replace("'", "''")
@@ -136,7 +135,8 @@ def write_results(run: LayerRun) -> None:
 
 
 def _may_hold(settings: Settings, path: str, run_id: str, layer: str) -> bool:
-    """Whether a file of the results table may hold rows of this run and layer.
+    """Whether a file of the results table may hold rows of this run and layer (False when
+    there is no table yet).
 
     Decided from each file's min/max statistics in the Delta log, read with delta-rs (no
     Spark job). They are the statistics Delta's own data skipping prunes `replaceWhere`'s
@@ -145,9 +145,14 @@ def _may_hold(settings: Settings, path: str, run_id: str, layer: str) -> bool:
     """
     import pyarrow as pa
     from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
 
     uri, options = delta_location(settings, path)
-    files = pa.table(DeltaTable(uri, storage_options=options or None).get_add_actions(flatten=True))
+    try:
+        table = DeltaTable(uri, storage_options=options or None)
+    except TableNotFoundError:
+        return False
+    files = pa.table(table.get_add_actions(flatten=True))
     wanted = {"run_id": run_id, "layer": layer}
     bounds = [f"{edge}.{column}" for column in wanted for edge in ("min", "max")]
     if not set(bounds) <= set(files.column_names):
