@@ -125,6 +125,36 @@ def test_silver_names_each_broken_expectation(spark, settings, lake):
     assert "market_is_two_upper_case_letters" not in message  # warnings never stop the run
 
 
+def test_an_event_id_an_earlier_run_wrote_fails_uniqueness_across_runs(spark, settings, lake):
+    """A run whose own rows are unique, one of them an event_id an earlier run wrote (another
+    file, another day): the table check fails, on the rows sharing the run's ids only."""
+    earlier = datetime(2024, 3, 10, 6, 0)
+    older_file = "file:/lake/landing/events/event_date=2024-03-09/event_hour=10/old.jsonl.gz"
+    write(spark, [silver_event(1, source_file=older_file, ingested_at=earlier),
+                  silver_event(7, source_file=older_file, ingested_at=earlier)],
+          SILVER_EVENTS, lake.silver_events.path, "event_date")
+    summary = write_silver_run(spark, lake, [silver_event(1), silver_event(2)])
+
+    report = validate_layer(spark, settings, "silver", run_id="across", run_summary=summary)
+
+    assert failed(report) == {"silver.event_ids.event_id_unique_in_table": "critical"}
+    observed = {r.qualified_name: r.observed_value for r in report.results}
+    # e1 twice; e2 once; e7 (an earlier run's, untouched) is not this run's to check.
+    assert observed["silver.event_ids.event_id_unique_in_table"] == "2 of 3 rows unexpected"
+
+
+def test_a_run_that_wrote_no_silver_row_does_not_check_the_table_again(spark, settings, lake):
+    write(spark, [silver_event(1)], SILVER_EVENTS, lake.silver_events.path, "event_date")
+    summary = {"run_id": "idle", "lines_read": 0, "silver_rows": 0, "quarantined": 0,
+               "consent_dropped": 0, "duplicates": 0, "reconciles": True}
+
+    report = validate_layer(spark, settings, "silver", run_id="idle", run_summary=summary)
+
+    assert failed(report) == {}
+    assert not any(r.suite == "silver.event_ids" for r in report.results)
+    assert any(n.startswith("silver.event_ids: this run wrote no silver row") for n in report.notes), report.notes
+
+
 def test_a_failed_check_shows_its_unexpected_values_and_a_passing_one_none(spark, settings, lake):
     """The checkpoint counts; only the checks that failed look for their unexpected values
     (a second pass), on Spark (silver's rows) and on pandas (a gold table) alike."""

@@ -294,11 +294,34 @@ def silver_run_metrics(ctx: BatchContext) -> DataFrame | Skip:
     )
 
 
+# A run that wrote up to this many silver rows has its uniqueness checked on the rows that
+# share an event_id with them (a broadcast semi-join); a larger run on the whole column,
+# which costs less than that join when most of the table is new (a first build).
+SCOPED_UNIQUENESS_MAX_ROWS = 100_000
+
+
 def silver_event_ids(ctx: BatchContext) -> DataFrame | Skip:
+    """The silver event_ids whose uniqueness the run could have broken.
+
+    Only a silver run's MERGE adds rows (erasure and retention delete), so a duplicate
+    involves an event_id the run wrote: the batch is every silver row, of any run or date,
+    carrying one of those ids. Older ids passed this check when they were written. A run
+    that wrote no row leaves nothing to check; without a run summary (`eventlake quality`),
+    or after a large run, the batch is the whole column.
+    """
     silver = ctx.delta(ctx.lake.silver_events.path)
     if silver is None:
         return Skip("silver.events does not exist yet", warn=True)
-    return silver.select("event_id")
+    summary = _summary_value(ctx, *SILVER_RUN_KEYS)
+    if summary is None:
+        return silver.select("event_id")
+    written = int(summary["silver_rows"]) + int(summary.get("silver_replaced") or 0)
+    if written == 0:
+        return Skip("this run wrote no silver row: event_id uniqueness checked when its rows were written")
+    rows = silver_run_rows(ctx)
+    if isinstance(rows, Skip) or written > SCOPED_UNIQUENESS_MAX_ROWS:
+        return silver.select("event_id")
+    return silver.select("event_id").join(F.broadcast(rows.select("event_id")), "event_id", "left_semi")
 
 
 def run_parameters(run_summary: Mapping[str, Any] | None) -> dict[str, Any]:
