@@ -84,10 +84,17 @@ def run_layer(
 
         audited = True
         started = time.perf_counter()
+        # The gate's Data Docs pages render in the background while the run goes on (the
+        # next gate, or the end of the run, waits for them); a failed gate waits here, so
+        # its pages are written before the run stops.
         report = validate_layer(
             spark, settings, layer, run_id=run_id, run_summary=checked, as_of=as_of, staged=staged,
-            only_tables={f"gold.{name}" for name in tables} if tables else None,
+            only_tables={f"gold.{name}" for name in tables} if tables else None, defer_docs=True,
         )
+        if report.critical_failures:
+            from eventlake.quality.engine import finish_docs
+
+            finish_docs()
         quality_seconds += time.perf_counter() - started
         warnings.extend(str(w) for w in report.warnings)
         report.raise_for_critical()
@@ -169,6 +176,10 @@ def _run_layers(spark: SparkSession, settings: Settings, *, run_id: str, layers:
         if on_layer:
             on_layer(result)
     register_tables(spark, settings, after_writing=True)
+    if quality:
+        from eventlake.quality.engine import finish_docs
+
+        finish_docs()  # the last gate's pages, rendered while the catalog was updated
     return results
 
 

@@ -61,6 +61,10 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             silver_summary=silver_summary, tables=tables, files_per_batch=args.files_per_batch,
         )
         register_tables(spark, settings, after_writing=True)
+        if not args.skip_quality:
+            from eventlake.quality.engine import finish_docs
+
+            finish_docs()  # the gate's pages, rendered while the catalog was updated
     print_layer(result)
     return 0
 

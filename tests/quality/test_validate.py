@@ -343,3 +343,27 @@ def test_one_docs_site_lists_the_validations_of_every_task_on_the_lake(spark, se
         page = Path(lake.quality_docs) / "validations" / Path(*suite.split(".")) / run
         assert f"validations/{suite.replace('.', '/')}/{run}/" in index, (suite, run)
         assert list(page.rglob("*.html")), (suite, run)
+
+
+def test_deferred_pages_are_written_by_finish_docs_and_a_render_failure_is_raised(spark, settings, lake):
+    """A pipeline's gate leaves its Data Docs pages to a background thread; finish_docs
+    waits for them, and a rendering that failed fails there instead of being lost."""
+    from eventlake.quality.engine import finish_docs
+
+    bronze = write_bronze(spark, lake, ['{"event_id": "a"}'])
+    report = validate_layer(spark, settings, "bronze", run_id="deferred", run_summary=bronze, defer_docs=True)
+    finish_docs()
+    assert not report.critical_failures
+    pages = Path(lake.quality_docs) / "validations" / "bronze"
+    assert {p.relative_to(pages).parts[1] for p in pages.rglob("*.html")} == {"deferred"}
+    assert "validations/bronze/run_rows/deferred/" in (Path(lake.quality_docs) / "index.html").read_text()
+
+    # The index cannot be written (a folder holds its name): the gate itself still passes,
+    # and finish_docs raises the rendering's error.
+    (Path(lake.quality_docs) / "index.html").unlink()
+    (Path(lake.quality_docs) / "index.html").mkdir()
+    report = validate_layer(spark, settings, "bronze", run_id="unwritable", run_summary=bronze, defer_docs=True)
+    assert not report.critical_failures
+    with pytest.raises(IsADirectoryError):
+        finish_docs()
+    finish_docs()  # raised once: nothing is left pending

@@ -98,24 +98,37 @@ class LayerDataDocsAction(UpdateDataDocsAction):
     failed sampled (the workspace's `sample_failures`, set for each run). GX runs Data Docs
     actions before any other, so this is the first moment after validation where a sample
     can still reach both the pages and the results table.
+
+    The pages themselves are built by `render` when the workspace sets one (a pipeline's
+    gate hands them to a background thread, see GxWorkspace.run_layer), else here.
     """
 
     type: Literal["eventlake_layer_data_docs"] = "eventlake_layer_data_docs"  # type: ignore[assignment]
 
     _sample_failures: Callable[[CheckpointResult], None] | None = PrivateAttr(default=None)
+    _render: Callable[[list[Any]], None] | None = PrivateAttr(default=None)
 
-    def for_run(self, sample_failures: Callable[[CheckpointResult], None]) -> LayerDataDocsAction:
+    def for_run(
+        self,
+        sample_failures: Callable[[CheckpointResult], None],
+        render: Callable[[list[Any]], None] | None = None,
+    ) -> LayerDataDocsAction:
         self._sample_failures = sample_failures
+        self._render = render
         return self
 
     def run(self, checkpoint_result: CheckpointResult, action_context: ActionContext | None = None) -> dict[str, Any]:
         sample_failures, self._sample_failures = self._sample_failures, None
+        render, self._render = self._render, None
         if sample_failures is not None:
             sample_failures(checkpoint_result)
         identifiers: list[Any] = []
         for result_id, result in checkpoint_result.run_results.items():
             identifiers += [result_id, ExpectationSuiteIdentifier(name=result.suite_name)]
-        self._build_data_docs(site_names=self.site_names, resource_identifiers=identifiers)
+        if render is not None:
+            render(identifiers)
+        else:
+            self._build_data_docs(site_names=self.site_names, resource_identifiers=identifiers)
         return {}
 
 
