@@ -460,6 +460,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from eventlake.spark import build_spark_session
 
+    if not args.skip_quality:
+        from eventlake.quality import preload
+
+        preload()  # as `eventlake pipeline` does: GX's import overlaps the JVM's start
     spark = build_spark_session(settings_for(args.dir).with_overrides(spark_master=args.master),
                                 "eventlake-lake-bench", extra_conf={"spark.ui.enabled": "false"})
     try:
