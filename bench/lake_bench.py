@@ -97,6 +97,10 @@ def timed_run(spark, settings, *, quality: bool, catalog: bool = True) -> dict[s
         except Exception as error:  # noqa: BLE001 - a figure lost is better than a long run lost
             figures["catalog_error"] = f"{type(error).__name__}: {str(error)[:200]}"
         figures["catalog_s"] = time.perf_counter() - t
+    if quality:
+        from eventlake.quality.engine import finish_docs
+
+        finish_docs()  # as run_pipeline ends: the last gate's Data Docs pages are written
     figures["total_s"] = time.perf_counter() - started
     quality_s = sum(figures.get(f"{layer}_quality_s", 0.0) for layer in LAYERS)
     figures["quality_s"] = quality_s
