@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from eventlake.config import Settings
+
+if TYPE_CHECKING:  # delta-rs is imported when a table is opened, not with this module
+    from deltalake import DeltaTable
 
 LANDING_EVENTS = "landing/events"
 # One small JSON object per incremental consumer (eventlake.state): its watermark.
@@ -116,3 +120,15 @@ def delta_location(settings: Settings, path: str) -> tuple[str, dict[str, str]]:
         options["AWS_ACCESS_KEY_ID"] = settings.aws_access_key_id
         options["AWS_SECRET_ACCESS_KEY"] = settings.aws_secret_access_key
     return "s3://" + path.split("://", 1)[1], options
+
+
+def open_delta(settings: Settings, path: str) -> DeltaTable | None:
+    """A lake table read with delta-rs (no Spark), or None where no Delta table is."""
+    from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
+
+    uri, options = delta_location(settings, path)
+    try:
+        return DeltaTable(uri, storage_options=options or None)
+    except TableNotFoundError:
+        return None

@@ -36,8 +36,8 @@ from eventlake.lake import (
     CONSUMER_STATE,
     SILVER_CONSUMER,
     Lake,
-    delta_location,
     gold_consumer,
+    open_delta,
 )
 from eventlake.landing import landing_date, list_landed
 
@@ -86,7 +86,7 @@ def pending_work(settings: Settings) -> Pending:
         reasons.append(f"bronze: {new_files} landing file(s) not ingested yet")
 
     watermarks = _watermarks(settings, lake)
-    bronze = _delta_table(settings, lake.bronze_events.path)
+    bronze = open_delta(settings, lake.bronze_events.path)
     bronze_version = None if bronze is None else int(bronze.version())
     silver_read = watermarks.get(SILVER_CONSUMER)
     silver_behind = bronze is not None and (
@@ -124,7 +124,7 @@ def _ledgered(settings: Settings, ledger_path: str, uris: list[str]) -> set[str]
     import pyarrow.compute as pc
 
     
-    table = _delta_table(settings, ledger_path)
+    table = open_delta(settings, ledger_path)
     if table is None:
         return set()
     dates = sorted({landing_date(uri) for uri in uris})
@@ -137,23 +137,12 @@ def _ledgered(settings: Settings, ledger_path: str, uris: list[str]) -> set[str]
 # --- versions and watermarks -------------------------------------------------------------
 
 
-def _delta_table(settings: Settings, path: str) -> DeltaTable | None:
-    from deltalake import DeltaTable
-    from deltalake.exceptions import TableNotFoundError
-
-    uri, options = delta_location(settings, path)
-    try:
-        return DeltaTable(uri, storage_options=options or None)
-    except TableNotFoundError:
-        return None
-
-
 def _watermarks(settings: Settings, lake: Lake) -> dict[str, int]:
     """Every consumer's watermark: its object, or the legacy shared table for old lakes."""
     from eventlake.lease import store_for
 
     found: dict[str, int] = {}
-    legacy = _delta_table(settings, lake.watermarks.path)
+    legacy = open_delta(settings, lake.watermarks.path)
     if legacy is not None:
         rows = legacy.to_pyarrow_table(columns=["consumer", "version"]).to_pylist()
         found |= {row["consumer"]: int(row["version"]) for row in rows}
@@ -170,12 +159,12 @@ def _gold_behind(settings: Settings, lake: Lake, watermarks: dict[str, int]) -> 
     """Gold tables a run would write: missing, of another shape, or behind silver."""
     from eventlake.gold.tables import GOLD_TABLES
 
-    silver = _delta_table(settings, lake.silver_events.path)
+    silver = open_delta(settings, lake.silver_events.path)
     if silver is None:
         return []  # no silver: gold has nothing to read (the gold job says the same)
     behind = []
     for name, table in GOLD_TABLES.items():
-        stored = _delta_table(settings, lake.gold(name).path)
+        stored = open_delta(settings, lake.gold(name).path)
         read = watermarks.get(gold_consumer(name))
         if (
             stored is None

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from eventlake.config import Settings
-from eventlake.lake import Lake, delta_location
+from eventlake.lake import Lake, open_delta
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 50  # 002's example
@@ -32,14 +32,8 @@ COLUMNS = ["event_id", "event_name", "event_timestamp", "event_date", "client_ti
 
 
 def _dataset(settings: Settings) -> Any:
-    from deltalake import DeltaTable
-    from deltalake.exceptions import TableNotFoundError
-
-    uri, options = delta_location(settings, Lake.from_settings(settings).silver_events.path)
-    try:
-        return DeltaTable(uri, storage_options=options or None).to_pyarrow_dataset()
-    except TableNotFoundError:
-        return None
+    table = open_delta(settings, Lake.from_settings(settings).silver_events.path)
+    return None if table is None else table.to_pyarrow_dataset()
 
 
 def _rows_since(dataset: Any, since: datetime) -> list[dict[str, Any]]:

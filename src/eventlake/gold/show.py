@@ -15,7 +15,7 @@ from eventlake.clock import parse_day
 from eventlake.config import Settings
 from eventlake.errors import UserError
 from eventlake.gold.tables import GOLD_TABLES, GoldTable
-from eventlake.lake import Lake, delta_location
+from eventlake.lake import Lake, open_delta
 
 RATIO_COLUMNS = ("_rate", "ctr")
 
@@ -54,17 +54,13 @@ def read_rows(
     """Up to `limit` rows (newest period first, then by grain) and how many matched."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    from deltalake import DeltaTable
-    from deltalake.exceptions import TableNotFoundError
-
-    uri, options = delta_location(settings, Lake.from_settings(settings).gold(table.name).path)
-    try:
-        dataset = DeltaTable(uri, storage_options=options).to_pyarrow_dataset()
-    except TableNotFoundError:
+    stored = open_delta(settings, Lake.from_settings(settings).gold(table.name).path)
+    if stored is None:
         raise UserError(
             f"gold.{table.name} has not been built yet (run `eventlake pipeline` or "
             "`eventlake run gold`)"
-        ) from None
+        )
+    dataset = stored.to_pyarrow_dataset()
     condition = None
     if day is not None:
         column = table.period_column

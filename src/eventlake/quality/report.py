@@ -11,7 +11,7 @@ from pyspark.sql import SparkSession
 
 from eventlake.config import Settings
 from eventlake.errors import QualityGateFailed
-from eventlake.lake import Lake, delta_location
+from eventlake.lake import Lake, open_delta
 
 if TYPE_CHECKING:  # GX is imported when a suite runs
     from great_expectations.checkpoint.checkpoint import CheckpointResult
@@ -144,13 +144,9 @@ def _may_hold(settings: Settings, path: str, run_id: str, layer: str) -> bool:
     without statistics may hold anything.
     """
     import pyarrow as pa
-    from deltalake import DeltaTable
-    from deltalake.exceptions import TableNotFoundError
 
-    uri, options = delta_location(settings, path)
-    try:
-        table = DeltaTable(uri, storage_options=options or None)
-    except TableNotFoundError:
+    table = open_delta(settings, path)
+    if table is None:
         return False
     files = pa.table(table.get_add_actions(flatten=True))
     wanted = {"run_id": run_id, "layer": layer}
