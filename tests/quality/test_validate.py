@@ -143,8 +143,8 @@ def test_an_event_id_an_earlier_run_wrote_fails_uniqueness_across_runs(spark, se
     assert observed["silver.event_ids.event_id_unique_in_table"] == "2 of 3 rows unexpected"
 
 
-def test_a_run_that_wrote_no_silver_row_does_not_check_the_table_again(spark, settings, lake):
-    write(spark, [silver_event(1)], SILVER_EVENTS, lake.silver_events.path, "event_date")
+def test_a_run_that_read_no_line_does_not_check_the_table_again(spark, settings, lake):
+    write(spark, [silver_event(1), silver_event(2, event_id="e1")], SILVER_EVENTS, lake.silver_events.path, "event_date")
     summary = {"run_id": "idle", "lines_read": 0, "silver_rows": 0, "quarantined": 0,
                "consent_dropped": 0, "duplicates": 0, "reconciles": True}
 
@@ -152,7 +152,18 @@ def test_a_run_that_wrote_no_silver_row_does_not_check_the_table_again(spark, se
 
     assert failed(report) == {}
     assert not any(r.suite == "silver.event_ids" for r in report.results)
-    assert any(n.startswith("silver.event_ids: this run wrote no silver row") for n in report.notes), report.notes
+    assert any(n.startswith("silver.event_ids: this run read no bronze line") for n in report.notes), report.notes
+
+
+def test_a_rerun_after_a_failed_gate_fails_uniqueness_again(spark, settings, lake):
+    """The failed run's rows are in silver; its rerun reads the same lines and inserts
+    nothing (every id is stored), and the duplicate still stops it."""
+    summary = write_silver_run(spark, lake, [silver_event(1), silver_event(2, event_id="e1")])
+    rerun = summary | {"run_id": "rerun", "silver_rows": 0, "duplicates": 2, "cross_run_duplicates": 2}
+
+    report = validate_layer(spark, settings, "silver", run_id="rerun", run_summary=rerun)
+
+    assert failed(report)["silver.event_ids.event_id_unique_in_table"] == "critical"
 
 
 def test_a_failed_check_shows_its_unexpected_values_and_a_passing_one_none(spark, settings, lake):

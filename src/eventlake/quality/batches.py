@@ -221,7 +221,14 @@ def _silver_run_rows(ctx: BatchContext) -> DataFrame | Skip:
         result = Skip("this run added no silver row")
     elif silver is None:
         result = Skip("silver.events does not exist although the run reports rows", warn=True)
-    elif summary.get("bronze_versions"):
+    else:
+        result = _rows_of_run_lines(ctx, silver, summary)
+    return result
+
+
+def _rows_of_run_lines(ctx: BatchContext, silver: DataFrame, summary: Mapping[str, Any]) -> DataFrame | Skip:
+    """Silver's rows of the bronze lines the run read, whichever run wrote them."""
+    if summary.get("bronze_versions"):
         after, up_to = summary["bronze_versions"]
         window = ChangeWindow(None if after is None else int(after), int(up_to))
         files = (
@@ -231,7 +238,7 @@ def _silver_run_rows(ctx: BatchContext) -> DataFrame | Skip:
             .collect()
         )
         if not files:
-            result = Skip("the bronze versions the run read hold no line", warn=True)
+            result: DataFrame | Skip = Skip("the bronze versions the run read hold no line", warn=True)
         else:
             first = from_spark(min(row["first"] for row in files))
             last = from_spark(max(row["last"] for row in files))
@@ -240,16 +247,15 @@ def _silver_run_rows(ctx: BatchContext) -> DataFrame | Skip:
                 silver.where(F.col("ingested_at").between(F.lit(first), F.lit(last)))
                 .join(F.broadcast(sources), "source_file", "left_semi")
             )
-    elif summary.get("min_event_date") and summary.get("max_event_date"):
-        result = silver.where(
+        return result
+    if summary.get("min_event_date") and summary.get("max_event_date"):
+        return silver.where(
             F.col("event_date").between(
                 F.lit(summary["min_event_date"]).cast("date"),
                 F.lit(summary["max_event_date"]).cast("date"),
             )
         )
-    else:
-        result = Skip("the run summary names neither bronze versions nor event dates", warn=True)
-    return result
+    return Skip("the run summary names neither bronze versions nor event dates", warn=True)
 
 
 # Counts a silver run measures besides SILVER_RUN_KEYS; a run logged before they existed
@@ -304,10 +310,12 @@ def silver_event_ids(ctx: BatchContext) -> DataFrame | Skip:
     """The silver event_ids whose uniqueness the run could have broken.
 
     Only a silver run's MERGE adds rows (erasure and retention delete), so a duplicate
-    involves an event_id the run wrote: the batch is every silver row, of any run or date,
-    carrying one of those ids. Older ids passed this check when they were written. A run
-    that wrote no row leaves nothing to check; without a run summary (`eventlake quality`),
-    or after a large run, the batch is the whole column.
+    involves an event_id of the bronze lines a run read: the batch is every silver row, of
+    any run or date, carrying an id of the silver rows of this run's lines, whichever run
+    wrote them (a rerun after a failed gate reads the same lines, so it fails again). Older
+    ids passed this check when they were written. A run that read no line leaves nothing to
+    check; without a run summary (`eventlake quality`), or after a large run, the batch is
+    the whole column.
     """
     silver = ctx.delta(ctx.lake.silver_events.path)
     if silver is None:
@@ -315,11 +323,13 @@ def silver_event_ids(ctx: BatchContext) -> DataFrame | Skip:
     summary = _summary_value(ctx, *SILVER_RUN_KEYS)
     if summary is None:
         return silver.select("event_id")
-    written = int(summary["silver_rows"]) + int(summary.get("silver_replaced") or 0)
-    if written == 0:
-        return Skip("this run wrote no silver row: event_id uniqueness checked when its rows were written")
-    rows = silver_run_rows(ctx)
-    if isinstance(rows, Skip) or written > SCOPED_UNIQUENESS_MAX_ROWS:
+    if not summary["lines_read"]:
+        return Skip("this run read no bronze line: event_id uniqueness was checked when the rows were written")
+    if int(summary["silver_rows"]) + int(summary.get("silver_replaced") or 0) > SCOPED_UNIQUENESS_MAX_ROWS:
+        return silver.select("event_id")
+    # The run's rows as the other silver suites see them; also when it inserted none.
+    rows = silver_run_rows(ctx) if summary["silver_rows"] else _rows_of_run_lines(ctx, silver, summary)
+    if isinstance(rows, Skip):
         return silver.select("event_id")
     return silver.select("event_id").join(F.broadcast(rows.select("event_id")), "event_id", "left_semi")
 
