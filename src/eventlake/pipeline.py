@@ -92,9 +92,13 @@ def run_layer(
             only_tables={f"gold.{name}" for name in tables} if tables else None, defer_docs=True,
         )
         if report.critical_failures:
+            import contextlib
+
             from eventlake.quality.engine import finish_docs
 
-            finish_docs()
+            # The gate's failure is the run's outcome; a rendering error is logged where it happens.
+            with contextlib.suppress(Exception):
+                finish_docs()
         quality_seconds += time.perf_counter() - started
         warnings.extend(str(w) for w in report.warnings)
         report.raise_for_critical()
