@@ -202,12 +202,17 @@ SILVER_RUN_KEYS = ("lines_read", "silver_rows", "quarantined", "consent_dropped"
 
 
 def silver_run_rows(ctx: BatchContext) -> DataFrame | Skip:
-    """Silver rows that came from the bronze lines this run read.
+    """Silver rows that came from the bronze lines this run read, whichever run wrote them.
 
     The run reports the bronze versions it read, (after, up_to]; the files of those versions
     identify its rows in silver (`source_file`), and their `ingested_at` range lets Delta skip
     every older data file. Without versions, the run's event-date window is used instead
     (a superset: older rows of the same dates are validated too).
+
+    A rerun after a failed gate (or a kill) reads the same lines and inserts nothing, every
+    row being stored: its batch is the rows the earlier run wrote, so a gate that failed
+    fails again until someone acts, and a rerun after a kill validates what the killed run
+    left.
     """
     return ctx.cache.get("silver_rows", lambda: _silver_run_rows(ctx))
 
@@ -216,18 +221,13 @@ def _silver_run_rows(ctx: BatchContext) -> DataFrame | Skip:
     summary = _summary_value(ctx, *SILVER_RUN_KEYS)
     silver = ctx.delta(ctx.lake.silver_events.path)
     if summary is None:
-        result: DataFrame | Skip = _no_summary(ctx, "silver")
-    elif not summary["silver_rows"]:
-        result = Skip("this run added no silver row")
-    elif silver is None:
-        result = Skip("silver.events does not exist although the run reports rows", warn=True)
-    else:
-        result = _rows_of_run_lines(ctx, silver, summary)
-    return result
-
-
-def _rows_of_run_lines(ctx: BatchContext, silver: DataFrame, summary: Mapping[str, Any]) -> DataFrame | Skip:
-    """Silver's rows of the bronze lines the run read, whichever run wrote them."""
+        return _no_summary(ctx, "silver")
+    if not summary["lines_read"]:
+        return Skip("this run read no bronze line")
+    if silver is None:
+        if summary["silver_rows"]:
+            return Skip("silver.events does not exist although the run reports rows", warn=True)
+        return Skip("no silver row yet: every line the run read was quarantined or dropped")
     if summary.get("bronze_versions"):
         after, up_to = summary["bronze_versions"]
         window = ChangeWindow(None if after is None else int(after), int(up_to))
@@ -255,7 +255,7 @@ def _rows_of_run_lines(ctx: BatchContext, silver: DataFrame, summary: Mapping[st
                 F.lit(summary["max_event_date"]).cast("date"),
             )
         )
-    return Skip("the run summary names neither bronze versions nor event dates", warn=True)
+    return Skip("the run summary names neither bronze versions nor event dates", warn=bool(summary["silver_rows"]))
 
 
 # Counts a silver run measures besides SILVER_RUN_KEYS; a run logged before they existed
@@ -327,8 +327,7 @@ def silver_event_ids(ctx: BatchContext) -> DataFrame | Skip:
         return Skip("this run read no bronze line: event_id uniqueness was checked when the rows were written")
     if int(summary["silver_rows"]) + int(summary.get("silver_replaced") or 0) > SCOPED_UNIQUENESS_MAX_ROWS:
         return silver.select("event_id")
-    # The run's rows as the other silver suites see them; also when it inserted none.
-    rows = silver_run_rows(ctx) if summary["silver_rows"] else _rows_of_run_lines(ctx, silver, summary)
+    rows = silver_run_rows(ctx)
     if isinstance(rows, Skip):
         return silver.select("event_id")
     return silver.select("event_id").join(F.broadcast(rows.select("event_id")), "event_id", "left_semi")
