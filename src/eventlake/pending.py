@@ -74,6 +74,26 @@ class Pending:
             return "nothing new: every landing file is in bronze, silver and gold are up to date"
         return "; ".join(self.reasons)
 
+    def layers(self, *, recompute: bool = False) -> tuple[str, ...]:
+        """The layers a run that starts Spark has to run, in order. A layer is skipped, and
+        not validated again, when nothing it reads changed: bronze when every landing file
+        is in the ledger; silver when, besides, bronze holds no line silver has not read;
+        gold when, besides, every table reflects silver. An explicit recompute always runs
+        silver and gold (it rewrites what they hold whatever the watermarks say)."""
+        bronze = self.new_landing_files > 0
+        silver = bronze or self.silver_behind or recompute
+        gold = silver or bool(self.gold_behind) or recompute
+        return tuple(name for name, runs in (("bronze", bronze), ("silver", silver), ("gold", gold)) if runs)
+
+    @staticmethod
+    def skipped(layer: str) -> str:
+        """Why a layer `layers` leaves out has nothing to do, in words."""
+        return {
+            "bronze": "every landing file is already in bronze",
+            "silver": "silver has read every bronze line",
+            "gold": "every gold table reflects silver",
+        }[layer]
+
 
 def pending_work(settings: Settings) -> Pending:
     """What `eventlake pipeline` would do now, read from the ledger, the consumer objects

@@ -9,7 +9,9 @@ waits, or exits with code 75.
 
 Before any JVM starts, `main` asks `eventlake.pending` whether there is anything to do
 (read from the ingestion ledger, the consumers' watermarks and the Delta logs); an idle
-run says so and returns in seconds. `--force` and an explicit recompute always run.
+run says so and returns in seconds. A run that starts Spark runs only the layers with
+something to do (a layer with nothing new is neither run nor validated again; an explicit
+recompute always runs silver and gold). `--force` runs every layer.
 """
 
 from __future__ import annotations
@@ -231,27 +233,33 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
     run_id = args.run_id or uuid.uuid4().hex
     recompute = recompute_range(args.from_date, args.to_date)
+    layers: tuple[str, ...] = LAYERS
     # The lease before the JVM: a second pipeline waits without holding a Spark session.
     with lake_lease(settings, "eventlake pipeline"):
-        if not args.force and recompute is None:
-            from eventlake.pending import pending_work
+        if not args.force:
+            from eventlake.pending import Pending, pending_work
 
             # Read without Spark after taking the lease: a run that waited for another
             # finds that one's work done and starts no JVM.
             pending = pending_work(settings)
-            if pending.idle:
+            if pending.idle and recompute is None:
                 print(f"pipeline {run_id}: {pending.describe()}; no Spark started "
                       f"(--force runs every layer anyway)")
                 return 0
-            log.info("pipeline: %s", pending.describe())
+            log.info("pipeline: %s%s", pending.describe(),
+                     "" if recompute is None else f"; recomputing {recompute[0]}..{recompute[1]}")
+            layers = pending.layers(recompute=recompute is not None)
+            for layer in LAYERS:
+                if layer not in layers:
+                    print(f"{layer:>6}: skipped, nothing to do: {Pending.skipped(layer)}")
         if not args.skip_quality:
             from eventlake.quality import preload
 
             preload()  # GX's import overlaps the JVM's start
         spark = build_spark_session(settings, "eventlake-pipeline", catalog=True)
         run_pipeline(
-            spark, settings, run_id=run_id, quality=not args.skip_quality, as_of=args.as_of,
-            recompute=recompute, on_layer=print_layer,
+            spark, settings, run_id=run_id, layers=layers, quality=not args.skip_quality,
+            as_of=args.as_of, recompute=recompute, on_layer=print_layer,
         )
     print(f"pipeline {run_id}: done; lake {settings.lake_root}")
     return 0

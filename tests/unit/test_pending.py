@@ -89,9 +89,12 @@ def test_each_layer_behind_is_named_until_a_run_has_done_its_work(spark, tmp_pat
     assert state.new_landing_files > 0 and not state.silver_behind
 
 
-def test_commits_that_change_no_row_a_consumer_reads_are_not_work(spark, tmp_path):
+def test_commits_that_change_no_row_a_consumer_reads_are_not_work_and_a_run_skips_idle_layers(
+    spark, tmp_path, monkeypatch, capsys
+):
     """After an erasure's or retention's deletes and a compaction, the next hourly run must
-    not start Spark for nothing; an erasure's deletes in silver are gold's work."""
+    not start Spark for nothing; an erasure's deletes in silver are gold's work, and the run
+    that does them runs gold only."""
     from delta.tables import DeltaTable
 
     from eventlake.gold.tables import GOLD_TABLES
@@ -114,9 +117,12 @@ def test_commits_that_change_no_row_a_consumer_reads_are_not_work(spark, tmp_pat
     spark.sql(f"OPTIMIZE delta.`{lake.silver_events.path}`")
     assert pending_work(settings).idle, pending_work(settings).describe()
     # What the jobs decide agrees: a pipeline run now changes no table.
+    def version(path: str) -> int:
+        return DeltaTable.forPath(spark, path).history(1).first()["version"]
+
     def versions() -> dict[str, int]:
         paths = {"silver": lake.silver_events.path} | {n: lake.gold(n).path for n in GOLD_TABLES}
-        return {n: DeltaTable.forPath(spark, p).history(1).first()["version"] for n, p in paths.items()}
+        return {n: version(p) for n, p in paths.items()}
 
     before = versions()
     run_pipeline(spark, settings, run_id="nothing-to-do", quality=False)
@@ -126,6 +132,43 @@ def test_commits_that_change_no_row_a_consumer_reads_are_not_work(spark, tmp_pat
     DeltaTable.forPath(spark, lake.silver_events.path).delete("event_date = '2026-11-03'")
     state = pending_work(settings)
     assert not state.silver_behind and state.gold_behind == tuple(GOLD_TABLES)
+
+    # A run that starts Spark skips, and does not validate again, the layers with nothing
+    # new: here it runs gold only. An explicit recompute runs silver and gold but not
+    # bronze, which has nothing new; --force runs all three.
+    from eventlake import cli
+
+    def kpi_days() -> set[str]:
+        daily_kpis = spark.read.format("delta").load(lake.gold("daily_kpis").path)
+        return {r.event_date.isoformat() for r in daily_kpis.select("event_date").collect()}
+
+    assert kpi_days() == {"2026-11-02", "2026-11-03"}
+    upstream = {path: version(path) for path in (lake.bronze_events.path, lake.silver_events.path)}
+    monkeypatch.setenv("EVENTLAKE_LAKE_URI", settings.lake_root)
+    monkeypatch.setenv("EVENTLAKE_PSEUDONYM_SALT", "pending-salt")
+    monkeypatch.setenv("EVENTLAKE_CATALOG_DIR", str(tmp_path / "catalog"))
+    monkeypatch.setattr("eventlake.spark.build_spark_session", lambda *args, **kwargs: spark)
+
+    def layers_printed(*args: str) -> list[str]:
+        capsys.readouterr()
+        assert cli.main(["pipeline", *args]) == 0
+        return [line.split(":")[0].strip() + (" skipped" if "skipped, nothing to do" in line else "")
+                for line in capsys.readouterr().out.splitlines()
+                if line.split(":")[0].strip() in ("bronze", "silver", "gold")]
+
+    assert layers_printed("--run-id", "gold-only") == ["bronze skipped", "silver skipped", "gold"]
+    assert {path: version(path) for path in upstream} == upstream
+    # Gold took the delete in and kept the day retention removed from silver.
+    assert kpi_days() == {"2026-11-02"}
+    # Only gold was validated: the skipped layers' suites did not run again.
+    results = spark.read.format("delta").load(lake.quality_results.path)
+    assert {r.layer for r in results.where("run_id = 'gold-only'").select("layer").distinct().collect()} == {"gold"}
+    assert pending_work(settings).idle
+
+    assert layers_printed("--run-id", "repair", "--skip-quality",
+                          "--from-date", "2026-11-02", "--to-date", "2026-11-02") == [
+        "bronze skipped", "silver", "gold"]
+    assert layers_printed("--run-id", "forced", "--skip-quality", "--force") == ["bronze", "silver", "gold"]
 
 
 def test_the_cli_on_an_idle_lake_says_so_without_spark(tmp_path, monkeypatch, capsys):
