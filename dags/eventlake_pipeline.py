@@ -107,8 +107,9 @@ One Spark application for the whole run (`eventlake pipeline`):
    included, validate the staged tables **before** any is committed;
 4. the tables registered in the Spark catalog.
 
-A layer with nothing to do (a backfill run finds no new landing file) is skipped, gate
-included; the log says so in one line per skipped layer.
+A layer with nothing to do (a backfill run finds no new landing file, and often no bronze
+line ingested on its day) is skipped, gate included; the log says so in one line per
+skipped layer.
 
 **On failure:** the log names the layer that failed. Exit 3 is a critical quality failure
 and is not retried: open Data Docs (`_quality/docs`) and `silver.events_quarantine` by

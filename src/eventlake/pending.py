@@ -28,6 +28,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -64,6 +65,8 @@ class Pending:
     silver_behind: bool = False
     gold_behind: tuple[str, ...] = ()
     reasons: tuple[str, ...] = field(default=())
+    # An explicit recompute's silver work: whether bronze holds lines ingested on its days.
+    lines_to_recompute: bool = False
 
     @property
     def idle(self) -> bool:
@@ -77,27 +80,30 @@ class Pending:
     def layers(self, *, recompute: bool = False) -> tuple[str, ...]:
         """The layers a run that starts Spark has to run, in order. A layer is skipped, and
         not validated again, when nothing it reads changed: bronze when every landing file
-        is in the ledger; silver when, besides, bronze holds no line silver has not read;
-        gold when, besides, every table reflects silver. An explicit recompute always runs
-        silver and gold (it rewrites what they hold whatever the watermarks say)."""
+        is in the ledger; silver when, besides, bronze holds no line silver has not read
+        (and, for an explicit recompute, no line ingested on its days, the lines silver
+        re-cleans); gold when, besides, every table reflects silver. An explicit recompute
+        always runs gold (it rebuilds the periods of its days whatever the watermarks say)."""
         bronze = self.new_landing_files > 0
-        silver = bronze or self.silver_behind or recompute
+        silver = bronze or self.silver_behind or (recompute and self.lines_to_recompute)
         gold = silver or bool(self.gold_behind) or recompute
         return tuple(name for name, runs in (("bronze", bronze), ("silver", silver), ("gold", gold)) if runs)
 
     @staticmethod
-    def skipped(layer: str) -> str:
+    def skipped(layer: str, *, recompute: bool = False) -> str:
         """Why a layer `layers` leaves out has nothing to do, in words."""
         return {
             "bronze": "every landing file is already in bronze",
-            "silver": "silver has read every bronze line",
+            "silver": "silver has read every bronze line"
+            + (", and bronze holds no line ingested on the days recomputed" if recompute else ""),
             "gold": "every gold table reflects silver",
         }[layer]
 
 
-def pending_work(settings: Settings) -> Pending:
+def pending_work(settings: Settings, recompute: tuple[date, date] | None = None) -> Pending:
     """What `eventlake pipeline` would do now, read from the ledger, the consumer objects
-    and the Delta logs (see the module's docstring)."""
+    and the Delta logs (see the module's docstring); with `recompute` (first, last day),
+    also whether bronze holds lines ingested on those days."""
     lake = Lake.from_settings(settings)
     reasons: list[str] = []
 
@@ -118,7 +124,20 @@ def pending_work(settings: Settings) -> Pending:
     gold_behind = _gold_behind(settings, lake, watermarks)
     if gold_behind:
         reasons.append(f"gold: {len(gold_behind)} table(s) behind silver ({', '.join(gold_behind)})")
-    return Pending(new_files, silver_behind, tuple(gold_behind), tuple(reasons))
+    lines_to_recompute = recompute is not None and bronze is not None and _holds_ingest_days(bronze, *recompute)
+    return Pending(new_files, silver_behind, tuple(gold_behind), tuple(reasons), lines_to_recompute)
+
+
+def _holds_ingest_days(bronze: DeltaTable, first: date, last: date) -> bool:
+    """Whether a file of bronze lies in an `ingest_date` partition from `first` to `last`,
+    read from the log's add actions (no data file is opened). Unsure counts as yes."""
+    try:
+        actions = bronze.get_add_actions(flatten=True)
+        days = actions.column("partition.ingest_date").to_pylist()
+    except Exception:  # an older log layout, an unreadable table: let silver decide
+        log.debug("pending: bronze's ingest days could not be read", exc_info=True)
+        return True
+    return any(day is None or first.isoformat() <= str(day)[:10] <= last.isoformat() for day in days)
 
 
 # --- landing and the ledger --------------------------------------------------------------

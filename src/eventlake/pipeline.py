@@ -11,7 +11,8 @@ Before any JVM starts, `main` asks `eventlake.pending` whether there is anything
 (read from the ingestion ledger, the consumers' watermarks and the Delta logs); an idle
 run says so and returns in seconds. A run that starts Spark runs only the layers with
 something to do (a layer with nothing new is neither run nor validated again; an explicit
-recompute always runs silver and gold). `--force` runs every layer.
+recompute always runs gold, and silver when bronze holds lines ingested on its days).
+`--force` runs every layer.
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
             # Read without Spark after taking the lease: a run that waited for another
             # finds that one's work done and starts no JVM.
-            pending = pending_work(settings)
+            pending = pending_work(settings, recompute)
             if pending.idle and recompute is None:
                 print(f"pipeline {run_id}: {pending.describe()}; no Spark started "
                       f"(--force runs every layer anyway)")
@@ -251,7 +252,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             layers = pending.layers(recompute=recompute is not None)
             for layer in LAYERS:
                 if layer not in layers:
-                    print(f"{layer:>6}: skipped, nothing to do: {Pending.skipped(layer)}")
+                    print(f"{layer:>6}: skipped, nothing to do: "
+                          f"{Pending.skipped(layer, recompute=recompute is not None)}")
         if not args.skip_quality:
             from eventlake.quality import preload
 

@@ -134,8 +134,7 @@ def test_commits_that_change_no_row_a_consumer_reads_are_not_work_and_a_run_skip
     assert not state.silver_behind and state.gold_behind == tuple(GOLD_TABLES)
 
     # A run that starts Spark skips, and does not validate again, the layers with nothing
-    # new: here it runs gold only. An explicit recompute runs silver and gold but not
-    # bronze, which has nothing new; --force runs all three.
+    # new: here it runs gold only. --force runs all three.
     from eventlake import cli
 
     def kpi_days() -> set[str]:
@@ -165,8 +164,14 @@ def test_commits_that_change_no_row_a_consumer_reads_are_not_work_and_a_run_skip
     assert {r.layer for r in results.where("run_id = 'gold-only'").select("layer").distinct().collect()} == {"gold"}
     assert pending_work(settings).idle
 
+    # A recompute rebuilds gold's periods of its days; silver re-cleans the bronze lines
+    # ingested on them, and there are none on the event day, only on the day of the run.
     assert layers_printed("--run-id", "repair", "--skip-quality",
                           "--from-date", "2026-11-02", "--to-date", "2026-11-02") == [
+        "bronze skipped", "silver skipped", "gold"]
+    [(ingest_day,)] = spark.read.format("delta").load(lake.bronze_events.path).select("ingest_date").distinct().collect()
+    assert layers_printed("--run-id", "re-clean", "--skip-quality",
+                          "--from-date", ingest_day.isoformat(), "--to-date", ingest_day.isoformat()) == [
         "bronze skipped", "silver", "gold"]
     assert layers_printed("--run-id", "forced", "--skip-quality", "--force") == ["bronze", "silver", "gold"]
 
