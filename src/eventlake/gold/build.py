@@ -180,6 +180,7 @@ class _Builder:
         self.spark, self.lake, self.silver_path, self.version = spark, lake, silver_path, version
         self._changed: dict[ChangeWindow, set[date] | None] = {}
         self._bounds: tuple[date, date] | None | Literal[False] = False  # False: not read yet
+        self._kept_from: date | None | Literal[False] = False  # False: not read yet
         self._lock = threading.Lock()
         self.watermarks = read_watermarks(spark, lake, "gold.")
         self._shared: DataFrame | None = None  # the run's silver rows, cached (share_silver)
@@ -249,12 +250,32 @@ class _Builder:
         return _Scope(table, periods, "incremental")
 
     def range_scope(self, table: GoldTable, first: date | None, last: date | None) -> GoldTableRun | _Scope:
+        """An explicit recompute's periods of `table`: those holding the days from `first` to
+        `last`, but none before the first day silver's retention kept. Those are history
+        silver no longer holds; gold keeps them as they are (contract §6), so a backfill
+        over them changes nothing."""
         bounds = self.silver_bounds()
         if bounds is None and (first is None or last is None):
             return GoldTableRun(table.name, "unchanged", (), table.period, 0, self.version, None)
         first = first or bounds[0]  # type: ignore[index]
         last = last or bounds[1]  # type: ignore[index]
+        kept = self.retention_kept_from()
+        if kept is not None and first < kept:
+            log.info("gold.%s: the days before %s are history silver's retention removed; kept as they are",
+                     table.name, kept)
+            first = kept
+        if first > last:
+            return GoldTableRun(table.name, "unchanged", (), table.period, 0, self.version,
+                                current_version(self.spark, self.lake.gold(table.name).path))
         return _Scope(table, table.periods_between(first, last), "range")
+
+    def retention_kept_from(self) -> date | None:
+        """The first day the newest of silver's retention commits kept (None: silver never
+        lost rows to retention, or only to one too old to record it)."""
+        with self._lock:
+            if self._kept_from is False:
+                self._kept_from = _retention_kept_from(self.spark, self.silver_path)
+            return self._kept_from
 
     def share_silver(self, scopes: list[_Scope]) -> None:
         """Read and cache, once, the silver rows several scoped tables need: all of silver
@@ -388,6 +409,20 @@ def _windows_without_retention(
     if up_to > start:
         parts.append(ChangeWindow(start, up_to))
     return parts
+
+
+def _retention_kept_from(spark: SparkSession, silver_path: str) -> date | None:
+    """The latest first-day-kept among silver's retention commits (each records its own)."""
+    from delta.tables import DeltaTable
+
+    from eventlake.maintenance.retention import RETENTION_COMMIT_TAG, kept_from
+
+    tags = (
+        DeltaTable.forPath(spark, silver_path).history()
+        .where(F.col("userMetadata").startswith(RETENTION_COMMIT_TAG))
+        .select("userMetadata").collect()
+    )
+    return max((day for row in tags if (day := kept_from(row[0])) is not None), default=None)
 
 
 def shared_days(needs: Iterable[set[date]]) -> set[date]:

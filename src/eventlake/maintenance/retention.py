@@ -48,6 +48,18 @@ def cutoff(as_of: date, days: int) -> date:
     return as_of - timedelta(days=days)
 
 
+_KEEP_FROM = re.compile(r"\bkeep_from=(\d{4}-\d{2}-\d{2})\b")
+
+
+def kept_from(user_metadata: str | None) -> date | None:
+    """The first date a retention commit kept, read from its tag (None for another commit,
+    or a retention commit of an older version, whose tag did not record it)."""
+    if not user_metadata or not user_metadata.startswith(RETENTION_COMMIT_TAG):
+        return None
+    found = _KEEP_FROM.search(user_metadata)
+    return date.fromisoformat(found.group(1)) if found else None
+
+
 def expire_delta_partitions(
     spark: SparkSession, table: Table, partition_column: str, keep_from: date, tag: str
 ) -> int:
@@ -60,7 +72,9 @@ def expire_delta_partitions(
     removed = spark.read.format("delta").load(table.path).where(old).count()
     if removed:
         # A predicate on the partition column only: Delta drops whole files, no rewrite.
-        with commit_metadata(spark, tag):
+        # The tag records the first date kept: gold's explicit recomputes leave the periods
+        # before it as they are (contract §6, gold keeps what silver no longer holds).
+        with commit_metadata(spark, f"{tag} keep_from={keep_from.isoformat()}"):
             DeltaTable.forPath(spark, table.path).delete(old)
     return removed
 
