@@ -270,8 +270,9 @@ class _Builder:
         return _Scope(table, table.periods_between(first, last), "range")
 
     def retention_kept_from(self) -> date | None:
-        """The first day the newest of silver's retention commits kept (None: silver never
-        lost rows to retention, or only to one too old to record it)."""
+        """The first day silver still holds all of after its retention: the latest day a
+        retention commit kept (None: silver never lost rows to retention, or only to
+        commits too old to record the day)."""
         with self._lock:
             if self._kept_from is False:
                 self._kept_from = _retention_kept_from(self.spark, self.silver_path)
@@ -412,7 +413,8 @@ def _windows_without_retention(
 
 
 def _retention_kept_from(spark: SparkSession, silver_path: str) -> date | None:
-    """The latest first-day-kept among silver's retention commits (each records its own)."""
+    """The latest first-day-kept among silver's retention commits (each records its own;
+    the latest, not the newest commit's, should a longer retention follow a shorter one)."""
     from delta.tables import DeltaTable
 
     from eventlake.maintenance.retention import RETENTION_COMMIT_TAG, kept_from
