@@ -460,8 +460,9 @@ class _Staged:
 
 def _describe(spark: SparkSession, path: str, version: int, description: str) -> bool:
     """Keep the table's description (Delta's metadata) equal to its definition's, so every
-    catalog over the lake shows it as the table's COMMENT (the SQL endpoint's too). Only a
-    changed description costs a commit (True); an overwrite keeps it."""
+    catalog over the lake shows it as the table's COMMENT (the SQL endpoint's too). A
+    whole-table build writes it with the rows and a period rebuild keeps it, so only a
+    description changed in the definition since costs a commit (True)."""
     if stored_description(spark, path, version) == description:
         return False
     quoted = description.replace("\\", "\\\\").replace("'", "\\'")
