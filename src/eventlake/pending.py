@@ -65,7 +65,9 @@ class Pending:
     silver_behind: bool = False
     gold_behind: tuple[str, ...] = ()
     reasons: tuple[str, ...] = field(default=())
-    # An explicit recompute's silver work: whether bronze holds lines ingested on its days.
+    # The explicit recompute (first, last day) this was computed for, if any, and its silver
+    # work: whether bronze holds lines ingested on those days.
+    recompute: tuple[date, date] | None = None
     lines_to_recompute: bool = False
 
     @property
@@ -77,25 +79,25 @@ class Pending:
             return "nothing new: every landing file is in bronze, silver and gold are up to date"
         return "; ".join(self.reasons)
 
-    def layers(self, *, recompute: bool = False) -> tuple[str, ...]:
+    def layers(self) -> tuple[str, ...]:
         """The layers a run that starts Spark has to run, in order. A layer is skipped, and
         not validated again, when nothing it reads changed: bronze when every landing file
         is in the ledger; silver when, besides, bronze holds no line silver has not read
         (and, for an explicit recompute, no line ingested on its days, the lines silver
         re-cleans); gold when, besides, every table reflects silver. An explicit recompute
         always runs gold (it rebuilds the periods of its days whatever the watermarks say)."""
+        recompute = self.recompute is not None
         bronze = self.new_landing_files > 0
         silver = bronze or self.silver_behind or (recompute and self.lines_to_recompute)
         gold = silver or bool(self.gold_behind) or recompute
         return tuple(name for name, runs in (("bronze", bronze), ("silver", silver), ("gold", gold)) if runs)
 
-    @staticmethod
-    def skipped(layer: str, *, recompute: bool = False) -> str:
+    def skipped(self, layer: str) -> str:
         """Why a layer `layers` leaves out has nothing to do, in words."""
         return {
             "bronze": "every landing file is already in bronze",
             "silver": "silver has read every bronze line"
-            + (", and bronze holds no line ingested on the days recomputed" if recompute else ""),
+            + (", and bronze holds no line ingested on the days recomputed" if self.recompute else ""),
             "gold": "every gold table reflects silver",
         }[layer]
 
@@ -125,7 +127,10 @@ def pending_work(settings: Settings, recompute: tuple[date, date] | None = None)
     if gold_behind:
         reasons.append(f"gold: {len(gold_behind)} table(s) behind silver ({', '.join(gold_behind)})")
     lines_to_recompute = recompute is not None and bronze is not None and _holds_ingest_days(bronze, *recompute)
-    return Pending(new_files, silver_behind, tuple(gold_behind), tuple(reasons), lines_to_recompute)
+    return Pending(
+        new_files, silver_behind, tuple(gold_behind), tuple(reasons),
+        recompute=recompute, lines_to_recompute=lines_to_recompute,
+    )
 
 
 def _holds_ingest_days(bronze: DeltaTable, first: date, last: date) -> bool:

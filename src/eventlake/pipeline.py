@@ -238,7 +238,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     # The lease before the JVM: a second pipeline waits without holding a Spark session.
     with lake_lease(settings, "eventlake pipeline"):
         if not args.force:
-            from eventlake.pending import Pending, pending_work
+            from eventlake.pending import pending_work
 
             # Read without Spark after taking the lease: a run that waited for another
             # finds that one's work done and starts no JVM.
@@ -249,11 +249,10 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
                 return 0
             log.info("pipeline: %s%s", pending.describe(),
                      "" if recompute is None else f"; recomputing {recompute[0]}..{recompute[1]}")
-            layers = pending.layers(recompute=recompute is not None)
+            layers = pending.layers()
             for layer in LAYERS:
                 if layer not in layers:
-                    print(f"{layer:>6}: skipped, nothing to do: "
-                          f"{Pending.skipped(layer, recompute=recompute is not None)}")
+                    print(f"{layer:>6}: skipped, nothing to do: {pending.skipped(layer)}")
         if not args.skip_quality:
             from eventlake.quality import preload
 

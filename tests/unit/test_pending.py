@@ -15,7 +15,7 @@ from eventlake.bronze.ingest import list_landing_files
 from eventlake.config import Settings
 from eventlake.generate import generate_traffic
 from eventlake.lake import Lake
-from eventlake.pending import landing_uris, pending_work
+from eventlake.pending import Pending, landing_uris, pending_work
 from eventlake.pipeline import run_pipeline
 
 pytestmark = pytest.mark.unit
@@ -223,3 +223,27 @@ def test_eventlake_run_takes_the_pipelines_options_and_refuses_a_bad_range_befor
         "eventlake run: --from-date 2026-11-03 is after --to-date 2026-11-02",
         "eventlake run: give both --from-date and --to-date, or neither",
     ]
+
+
+DAYS = (date(2026, 11, 1), date(2026, 11, 2))
+
+
+@pytest.mark.parametrize(
+    ("pending", "layers"),
+    [
+        (Pending(), ()),
+        (Pending(new_landing_files=1), ("bronze", "silver", "gold")),
+        (Pending(silver_behind=True), ("silver", "gold")),
+        (Pending(gold_behind=("track_daily",)), ("gold",)),
+        # An explicit recompute always rebuilds gold; silver only when bronze holds lines of its days.
+        (Pending(recompute=DAYS), ("gold",)),
+        (Pending(recompute=DAYS, lines_to_recompute=True), ("silver", "gold")),
+        # Without a recompute, lines of some days are not silver's work.
+        (Pending(lines_to_recompute=True), ()),
+    ],
+)
+def test_a_run_runs_the_layers_whose_inputs_changed(pending, layers):
+    assert pending.layers() == layers
+    for skipped in {"bronze", "silver", "gold"} - set(layers):
+        reason = pending.skipped(skipped)
+        assert reason and ("days recomputed" in reason) == (skipped == "silver" and pending.recompute is not None)
