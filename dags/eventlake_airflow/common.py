@@ -334,7 +334,8 @@ def find_new_work_task(**kwargs: Any):
         python_callable=find_new_work,
         doc_md="""
 Decides, without starting Spark, whether this run has anything to do: a landing file not in
-bronze's ingestion ledger, a bronze version silver has not read, or a gold table behind
+bronze's ingestion ledger, a bronze version silver has not read, a bronze batch held by its
+failed quality gate (validated again before silver; docs/quality.md), or a gold table behind
 silver (or missing). When there is nothing, the Spark tasks after it are **skipped** and
 the run succeeds in seconds. An explicit recompute (`from_date`/`to_date`) and a backfill
 run (which recomputes the days of its data interval) always run.

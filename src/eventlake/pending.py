@@ -69,10 +69,13 @@ class Pending:
     # work: whether bronze holds lines ingested on those days.
     recompute: tuple[date, date] | None = None
     lines_to_recompute: bool = False
+    # Bronze runs whose failed gate holds their lines back from silver (quality/held.py):
+    # silver validates them again before it reads bronze, so they are silver's work.
+    held_bronze_runs: tuple[str, ...] = ()
 
     @property
     def idle(self) -> bool:
-        return not (self.new_landing_files or self.silver_behind or self.gold_behind)
+        return not (self.new_landing_files or self.silver_behind or self.gold_behind or self.held_bronze_runs)
 
     def describe(self) -> str:
         if self.idle:
@@ -82,13 +85,13 @@ class Pending:
     def layers(self) -> tuple[str, ...]:
         """The layers a run that starts Spark has to run, in order. A layer is skipped, and
         not validated again, when nothing it reads changed: bronze when every landing file
-        is in the ledger; silver when, besides, bronze holds no line silver has not read
-        (and, for an explicit recompute, no line ingested on its days, the lines silver
-        re-cleans); gold when, besides, every table reflects silver. An explicit recompute
+        is in the ledger; silver when, besides, bronze holds no line silver has not read, no
+        bronze run is held by a failed gate (and, for an explicit recompute, no line ingested
+        on its days, the lines silver re-cleans); gold when, besides, every table reflects silver. An explicit recompute
         always runs gold (it rebuilds the periods of its days whatever the watermarks say)."""
         recompute = self.recompute is not None
         bronze = self.new_landing_files > 0
-        silver = bronze or self.silver_behind or (recompute and self.lines_to_recompute)
+        silver = bronze or self.silver_behind or bool(self.held_bronze_runs) or (recompute and self.lines_to_recompute)
         gold = silver or bool(self.gold_behind) or recompute
         return tuple(name for name, runs in (("bronze", bronze), ("silver", silver), ("gold", gold)) if runs)
 
@@ -123,13 +126,19 @@ def pending_work(settings: Settings, recompute: tuple[date, date] | None = None)
     if silver_behind:
         reasons.append(f"silver: bronze is at version {bronze_version}, silver has read up to {silver_read}")
 
+    from eventlake.quality.held import held_bronze_runs
+
+    held = tuple(run.run_id for run in held_bronze_runs(settings))
+    if held:
+        reasons.append(f"silver: bronze run(s) {', '.join(held)} held by a failed quality gate, to validate again")
+
     gold_behind = _gold_behind(settings, lake, watermarks)
     if gold_behind:
         reasons.append(f"gold: {len(gold_behind)} table(s) behind silver ({', '.join(gold_behind)})")
     lines_to_recompute = recompute is not None and bronze is not None and _holds_ingest_days(bronze, *recompute)
     return Pending(
         new_files, silver_behind, tuple(gold_behind), tuple(reasons),
-        recompute=recompute, lines_to_recompute=lines_to_recompute,
+        recompute=recompute, lines_to_recompute=lines_to_recompute, held_bronze_runs=held,
     )
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventlake.clock import parse_day, parse_instant
 from eventlake.config import Settings
-from eventlake.errors import UserError
+from eventlake.errors import QualityGateFailed, UserError
 
 if TYPE_CHECKING:  # pyspark is imported when a run starts Spark, not with this module
     from pyspark.sql import SparkSession
@@ -104,6 +104,13 @@ def run_layer(
                 finish_docs()
         quality_seconds += time.perf_counter() - started
         warnings.extend(str(w) for w in report.warnings)
+        failure = report.failure_message()
+        if failure is not None and layer == "bronze" and checked is not None:
+            from eventlake.quality.held import hold_bronze_run
+
+            # Its files are in the ledger already: without this, the next run would find
+            # nothing new and silver would read the batch that failed (quality/held.py).
+            hold_bronze_run(settings, run_id, checked, failure)
         report.raise_for_critical()
 
     with layer_run(settings, layer, run_id=run_id, gold_tables=tables), \
@@ -116,6 +123,10 @@ def run_layer(
         elif layer == "silver":
             from eventlake.silver.job import clean_silver
 
+            if quality:
+                started = time.perf_counter()
+                warnings.extend(_recheck_held_bronze_runs(spark, settings))
+                quality_seconds += time.perf_counter() - started
             audit = (lambda run: gate(run.as_dict())) if quality else None
             first, last = recompute or (None, None)
             summary = clean_silver(spark, settings, run_id=run_id, audit=audit,
@@ -142,6 +153,28 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
     # Instances only: asdict() refuses a dataclass's class (and so does dict()).
     return asdict(value) if is_dataclass(value) and not isinstance(value, type) else dict(value)
+
+
+def _recheck_held_bronze_runs(spark: SparkSession, settings: Settings) -> list[str]:
+    """Validate every held bronze run again before silver reads bronze: release those that
+    pass now; stop the run (exit 3) while one still fails. Returns the warnings to print."""
+    from eventlake.quality import validate_layer
+    from eventlake.quality.held import held_bronze_runs, release_bronze_run
+
+    released = []
+    for held in held_bronze_runs(settings):
+        report = validate_layer(spark, settings, "bronze", run_id=held.run_id, run_summary=held.summary)
+        failure = report.failure_message()
+        if failure is not None:
+            raise QualityGateFailed(
+                f"silver did not run: bronze run {held.run_id}'s lines are held since "
+                f"{held.held_at[:19]}Z and still fail: {failure}. Fix the cause, or accept the "
+                f"batch as it is (silver quarantines what it cannot use): "
+                f"eventlake quality --release {held.run_id}"
+            )
+        release_bronze_run(settings, held.run_id)
+        released.append(f"bronze run {held.run_id} passes its quality gate now; silver reads its lines")
+    return released
 
 
 def run_pipeline(

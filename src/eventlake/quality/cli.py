@@ -1,4 +1,7 @@
-"""`eventlake quality [--layer …] [--run-id ID] [--as-of TS]`: run the suites on demand."""
+"""`eventlake quality [--layer …] [--run-id ID] [--as-of TS]`: run the suites on demand.
+
+`eventlake quality --release RUN_ID` lets silver read a bronze run held by its failed gate
+(eventlake.quality.held), as it is; no Spark is started."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import argparse
 
 from eventlake.clock import parse_instant
 from eventlake.config import Settings
-from eventlake.errors import QualityGateFailed
+from eventlake.errors import QualityGateFailed, UserError
 
 LAYER_CHOICES = ("bronze", "silver", "gold", "all")
 
@@ -29,9 +32,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--layer", choices=LAYER_CHOICES, default="all", help="which suites to run (default: all)"
     )
     add_run_arguments(parser)
+    parser.add_argument(
+        "--release", metavar="RUN_ID",
+        help="let silver read the lines of a bronze run its failed gate holds back, as they are "
+             "(silver quarantines what it cannot use); validates nothing",
+    )
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
+    if args.release:
+        return release(settings, args.release)
     from eventlake.quality import preload
     from eventlake.quality.validate import validate_from_run_log
     from eventlake.spark import build_spark_session
@@ -48,14 +58,20 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             print(report.summary())
             print()
             reports.append(report)
-    failed = [r for r in reports if r.critical_failures]
-    if failed:
+    failures = [message for r in reports if (message := r.failure_message()) is not None]
+    if failures:
         # Every layer was validated and printed; the exit code says a gate failed.
-        messages = []
-        for report in failed:
-            try:
-                report.raise_for_critical()
-            except QualityGateFailed as error:
-                messages.append(str(error))
-        raise QualityGateFailed("; ".join(messages))
+        raise QualityGateFailed("; ".join(failures))
+    return 0
+
+
+def release(settings: Settings, run_id: str) -> int:
+    from eventlake.lease import lake_lease
+    from eventlake.quality.held import held_bronze_runs, release_bronze_run
+
+    with lake_lease(settings, "eventlake quality --release"):
+        if not release_bronze_run(settings, run_id):
+            held = ", ".join(run.run_id for run in held_bronze_runs(settings)) or "none"
+            raise UserError(f"no bronze run {run_id} is held (held runs: {held})")
+    print(f"bronze run {run_id} released: the next silver run reads its lines")
     return 0

@@ -60,16 +60,21 @@ class QualityReport:
     def passed(self) -> list[ExpectationResult]:
         return [r for r in self.results if r.success]
 
-    def raise_for_critical(self) -> None:
+    def failure_message(self) -> str | None:
+        """The critical failures in one line (what `raise_for_critical` raises); None if none."""
         failed = self.critical_failures
-        if failed:
-            names = ", ".join(
-                f"{r.qualified_name} (observed {r.observed_value})" if r.observed_value else r.qualified_name
-                for r in failed
-            )
-            raise QualityGateFailed(
-                f"{self.layer} quality gate failed for run {self.run_id}: {names}"
-            )
+        if not failed:
+            return None
+        names = ", ".join(
+            f"{r.qualified_name} (observed {r.observed_value})" if r.observed_value else r.qualified_name
+            for r in failed
+        )
+        return f"{self.layer} quality gate failed for run {self.run_id}: {names}"
+
+    def raise_for_critical(self) -> None:
+        message = self.failure_message()
+        if message is not None:
+            raise QualityGateFailed(message)
 
     def summary(self) -> str:
         """A readable table of every result, failures first, then the counts."""
