@@ -87,8 +87,9 @@ class Pending:
         not validated again, when nothing it reads changed: bronze when every landing file
         is in the ledger; silver when, besides, bronze holds no line silver has not read, no
         bronze run is held by a failed gate (and, for an explicit recompute, no line ingested
-        on its days, the lines silver re-cleans); gold when, besides, every table reflects silver. An explicit recompute
-        always runs gold (it rebuilds the periods of its days whatever the watermarks say)."""
+        on its days, the lines silver re-cleans); gold when, besides, every table reflects
+        silver. An explicit recompute always runs gold (it rebuilds the periods of its days
+        whatever the watermarks say)."""
         recompute = self.recompute is not None
         bronze = self.new_landing_files > 0
         silver = bronze or self.silver_behind or bool(self.held_bronze_runs) or (recompute and self.lines_to_recompute)

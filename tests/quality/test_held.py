@@ -68,21 +68,22 @@ def test_a_failed_bronze_batch_is_held_from_silver_until_it_passes_or_is_release
     assert result.summary["lines_read"] == spark.read.format("delta").load(lake.bronze_events.path).count()
     assert result.summary["quarantined"] >= 40
 
-    # A later bad batch is held again; this time the operator accepts it as it is.
+    # A later bad batch is held again (under a run id with a space, quoted in its file name);
+    # this time the operator accepts it as it is.
     land_bad_batch(settings, "garbage-2.jsonl.gz")
-    with pytest.raises(QualityGateFailed, match="bronze quality gate failed for run fourth"):
-        run_pipeline(spark, settings, run_id="fourth", layers=("bronze",))
-    assert [run.run_id for run in held_bronze_runs(settings)] == ["fourth"]
+    with pytest.raises(QualityGateFailed, match="bronze quality gate failed for run 4th run"):
+        run_pipeline(spark, settings, run_id="4th run", layers=("bronze",))
+    assert [run.run_id for run in held_bronze_runs(settings)] == ["4th run"]
 
     monkeypatch.setenv("EVENTLAKE_LAKE_URI", settings.lake_root)
     monkeypatch.setattr("eventlake.spark.build_spark_session", _no_spark)
     capsys.readouterr()
     assert cli.main(["quality", "--release", "nope"]) == 2
-    assert capsys.readouterr().err.strip() == "eventlake quality: no bronze run nope is held (held runs: fourth)"
-    assert cli.main(["quality", "--release", "fourth"]) == 0
-    assert "bronze run fourth released" in capsys.readouterr().out
+    assert capsys.readouterr().err.strip() == "eventlake quality: no bronze run nope is held (held runs: 4th run)"
+    assert cli.main(["quality", "--release", "4th run"]) == 0
+    assert "bronze run 4th run released" in capsys.readouterr().out
     assert held_bronze_runs(settings) == []
-    assert "fourth" not in pending_work(settings).describe()
+    assert "4th run" not in pending_work(settings).describe()
 
 
 def _no_spark(*args, **kwargs):

@@ -45,7 +45,10 @@ class HeldRun:
 
 
 def held_key(run_id: str) -> str:
-    return f"{HELD_STATE}/{_PREFIX}{run_id}.json"
+    """The run's object; the id is quoted so that any id (a `/`, a space) is one file name."""
+    from urllib.parse import quote
+
+    return f"{HELD_STATE}/{_PREFIX}{quote(run_id, safe='')}.json"
 
 
 def hold_bronze_run(settings: Settings, run_id: str, summary: Mapping[str, Any], reason: str) -> HeldRun:
