@@ -241,9 +241,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def run_id_argument(text: str) -> str:
+    """A run id as given, refused (a one-line usage error) when it is empty or holds a path
+    separator: GX's result and Data Docs stores refuse `/` and `\\` in their keys, and a
+    run's gate would otherwise fail with a stack trace after the layer had written."""
+    if not text.strip() or "/" in text or "\\" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a run id: give one without '/' or '\\'")
+    return text
+
+
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """The options `eventlake pipeline` and `eventlake run <layer>` share."""
-    parser.add_argument("--run-id", help="identifier recorded with every result (default: random)")
+    parser.add_argument("--run-id", type=run_id_argument,
+                        help="identifier recorded with every result, without a slash or backslash (default: random)")
     parser.add_argument(
         "--skip-quality", action="store_true", help="do not run the data-quality suites"
     )

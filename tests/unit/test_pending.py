@@ -247,3 +247,25 @@ def test_a_run_runs_the_layers_whose_inputs_changed(pending, layers):
     for skipped in {"bronze", "silver", "gold"} - set(layers):
         reason = pending.skipped(skipped)
         assert reason and ("days recomputed" in reason) == (skipped == "silver" and pending.recompute is not None)
+
+
+@pytest.mark.parametrize("command", [["pipeline"], ["run", "silver"], ["quality", "--layer", "bronze"]])
+@pytest.mark.parametrize("run_id", ["a/b", "c\\d", " "])
+def test_a_run_id_gx_cannot_store_is_a_usage_error_before_spark(tmp_path, monkeypatch, capsys, command, run_id):
+    """GX's result and Data Docs stores refuse '/' and '\\' in a key: such an id used to
+    fail the first gate with a stack trace, after the layer had written."""
+    from eventlake import cli
+
+    monkeypatch.setenv("EVENTLAKE_LAKE_URI", str(tmp_path / "lake"))
+    monkeypatch.setattr("eventlake.spark.build_spark_session", _no_spark)
+    with pytest.raises(SystemExit) as exited:
+        cli.main([*command, "--run-id", run_id])
+    assert exited.value.code == 2
+    assert "is not a run id" in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_airflow_run_ids_are_run_ids():
+    from eventlake.pipeline import run_id_argument
+
+    for run_id in ("scheduled__2026-11-03T00:00:00+00:00", "backfill__2026-11-01", "manual run 2"):
+        assert run_id_argument(run_id) == run_id

@@ -15,8 +15,10 @@ LAYER_CHOICES = ("bronze", "silver", "gold", "all")
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    from eventlake.pipeline import run_id_argument
+
     parser.add_argument(
-        "--run-id",
+        "--run-id", type=run_id_argument,
         help="the run to validate, as recorded in _state/job_runs (default: the newest run)",
     )
     parser.add_argument(
