@@ -235,6 +235,8 @@ DAYS = (date(2026, 11, 1), date(2026, 11, 2))
         (Pending(new_landing_files=1), ("bronze", "silver", "gold")),
         (Pending(silver_behind=True), ("silver", "gold")),
         (Pending(gold_behind=("track_daily",)), ("gold",)),
+        # A held bronze run is silver's work: silver re-validates it before reading bronze.
+        (Pending(held_bronze_runs=("2026-11-01T00",)), ("silver", "gold")),
         # An explicit recompute always rebuilds gold; silver only when bronze holds lines of its days.
         (Pending(recompute=DAYS), ("gold",)),
         (Pending(recompute=DAYS, lines_to_recompute=True), ("silver", "gold")),

@@ -75,7 +75,10 @@ class GoldRun:
         return sum(t.rows_written for t in self.tables)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The run's figures first (what `eventlake pipeline` prints), then each table's run."""
+        changed = [t for t in self.tables if t.mode != "unchanged"]
+        return {"tables_written": len(changed), "tables_unchanged": len(self.tables) - len(changed),
+                "rows_written": self.rows_written, **asdict(self)}
 
 
 def consumer_name(table: GoldTable) -> str:
