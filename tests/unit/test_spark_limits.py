@@ -24,3 +24,20 @@ def test_a_limit_that_finds_nothing_scans_every_partition_in_one_job(spark):
     stages = [spark.sparkContext.statusTracker().getJobInfo(job).stageIds for job in jobs]
     tasks = [spark.sparkContext.statusTracker().getStageInfo(stage).numTasks for ids in stages for stage in ids]
     assert sum(tasks) == cores
+
+
+def test_a_local_session_shuffles_into_two_partitions_per_core_unless_told(spark, tmp_path):
+    from eventlake.config import Settings
+    from eventlake.spark import size_shuffles_to_local_cores
+
+    cores = spark.sparkContext.defaultParallelism
+    before = spark.conf.get("spark.sql.shuffle.partitions")
+    try:
+        spark.conf.set("spark.sql.shuffle.partitions", "16")
+        told = Settings.from_env({"EVENTLAKE_LAKE_URI": str(tmp_path), "EVENTLAKE_SPARK_PARTITIONS": "7"})
+        size_shuffles_to_local_cores(spark, told)
+        assert spark.conf.get("spark.sql.shuffle.partitions") == "16"  # the operator's setting stands
+        size_shuffles_to_local_cores(spark, Settings.from_env({"EVENTLAKE_LAKE_URI": str(tmp_path)}))
+        assert spark.conf.get("spark.sql.shuffle.partitions") == str(max(2, 2 * cores))
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", before)
