@@ -81,7 +81,10 @@ def test_a_failed_bronze_batch_is_held_from_silver_until_it_passes_or_is_release
     assert cli.main(["quality", "--release", "nope"]) == 2
     assert capsys.readouterr().err.strip() == "eventlake quality: no bronze run nope is held (held runs: 4th run)"
     assert cli.main(["quality", "--release", "4th run"]) == 0
-    assert "bronze run 4th run released" in capsys.readouterr().out
+    released = capsys.readouterr().out
+    # What was released, and why it had been held: the failure the gate recorded.
+    assert "bronze run 4th run released (held since " in released
+    assert "parse_failure_share_below_fail" in released, released
     assert held_bronze_runs(settings) == []
     assert "4th run" not in pending_work(settings).describe()
 

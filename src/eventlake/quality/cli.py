@@ -72,8 +72,10 @@ def release(settings: Settings, run_id: str) -> int:
     from eventlake.quality.held import held_bronze_runs, release_bronze_run
 
     with lake_lease(settings, "eventlake quality --release"):
-        if not release_bronze_run(settings, run_id):
+        released = release_bronze_run(settings, run_id)
+        if released is None:
             held = ", ".join(run.run_id for run in held_bronze_runs(settings)) or "none"
             raise UserError(f"no bronze run {run_id} is held (held runs: {held})")
-    print(f"bronze run {run_id} released: the next silver run reads its lines")
+    print(f"bronze run {run_id} released (held since {released.held_at[:19]}Z: {released.reason}): "
+          "the next silver run reads its lines")
     return 0

@@ -74,12 +74,14 @@ def held_bronze_runs(settings: Settings) -> list[HeldRun]:
     return sorted(runs, key=lambda run: run.held_at)
 
 
-def release_bronze_run(settings: Settings, run_id: str) -> bool:
-    """Let silver read a held run's lines; False when no such run is held."""
+def release_bronze_run(settings: Settings, run_id: str) -> HeldRun | None:
+    """Let silver read a held run's lines; returns the hold released (None: no such run is
+    held), so that the caller can say what it was."""
     from eventlake.lease import store_for
 
     store = store_for(settings)
-    if store.get(held_key(run_id)) is None:
-        return False
+    data = store.get(held_key(run_id))
+    if data is None:
+        return None
     store.delete(held_key(run_id))
-    return True
+    return HeldRun(**json.loads(data))
