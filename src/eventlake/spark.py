@@ -136,6 +136,11 @@ def dependency_conf(settings: Settings) -> dict[str, str]:
     return {"spark.jars.packages": ",".join(spark_packages(settings))}
 
 
+# Shuffle partitions when EVENTLAKE_SPARK_PARTITIONS is unset, sized for a small cluster; a
+# local session uses two per core instead (size_shuffles_to_local_cores).
+CLUSTER_SHUFFLE_PARTITIONS = 16
+
+
 def spark_conf(settings: Settings, *, catalog: bool = False) -> dict[str, str]:
     """Every Spark setting eventlake relies on, except the master and the packages."""
     conf = {
@@ -151,7 +156,7 @@ def spark_conf(settings: Settings, *, catalog: bool = False) -> dict[str, str]:
         "spark.jars.ivy": settings.ivy_dir,
         # Small data dominates a batch lakehouse's runs; AQE coalesces what is left.
         "spark.sql.adaptive.enabled": "true",
-        "spark.sql.shuffle.partitions": str(settings.spark_partitions or 16),
+        "spark.sql.shuffle.partitions": str(settings.spark_partitions or CLUSTER_SHUFFLE_PARTITIONS),
         # Delta rebuilds a table's state from its log with this many tasks whenever it loads
         # a snapshot (every read, write, DELETE or MERGE of a table). Its default, 50, is
         # sized for tables of many thousand files; jobs on one machine over small tables
@@ -483,7 +488,8 @@ def scan_limits_on_every_core(spark: "SparkSession") -> None:
 
 def size_shuffles_to_local_cores(spark: "SparkSession", settings: Settings) -> None:
     """A local session shuffles into two partitions per core, unless
-    EVENTLAKE_SPARK_PARTITIONS says otherwise.
+    EVENTLAKE_SPARK_PARTITIONS, or a `spark.sql.shuffle.partitions` given to spark-submit,
+    says otherwise.
 
     The default of 16 is sized for a small cluster. On one machine every extra partition
     is one more task to schedule per shuffle, and a run makes hundreds of small shuffles
@@ -493,9 +499,22 @@ def size_shuffles_to_local_cores(spark: "SparkSession", settings: Settings) -> N
     and the results matched DuckDB's. AQE still coalesces what is left
     (docs/benchmarks.md).
     """
-    if settings.spark_partitions is None and (spark.sparkContext.master or "").startswith("local"):
-        cores = spark.sparkContext.defaultParallelism
-        spark.conf.set("spark.sql.shuffle.partitions", str(max(2, 2 * cores)))
+    context = spark.sparkContext
+    partitions = local_shuffle_partitions(
+        settings, context.master or "", context.defaultParallelism,
+        context.getConf().get("spark.sql.shuffle.partitions", None),
+    )
+    if partitions is not None:
+        spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+
+
+def local_shuffle_partitions(settings: Settings, master: str, cores: int, configured: str | None) -> int | None:
+    """The shuffle partitions a session on `master` with `cores` should use instead of
+    `configured` (its JVM's setting); None: leave the setting alone."""
+    chosen_elsewhere = configured not in (None, str(CLUSTER_SHUFFLE_PARTITIONS))
+    if settings.spark_partitions is not None or chosen_elsewhere or not master.startswith("local"):
+        return None
+    return max(2, 2 * cores)
 
 
 def pin_utc(spark: "SparkSession") -> None:

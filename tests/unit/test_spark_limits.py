@@ -26,18 +26,29 @@ def test_a_limit_that_finds_nothing_scans_every_partition_in_one_job(spark):
     assert sum(tasks) == cores
 
 
-def test_a_local_session_shuffles_into_two_partitions_per_core_unless_told(spark, tmp_path):
-    from eventlake.config import Settings
-    from eventlake.spark import size_shuffles_to_local_cores
 
-    cores = spark.sparkContext.defaultParallelism
-    before = spark.conf.get("spark.sql.shuffle.partitions")
-    try:
-        spark.conf.set("spark.sql.shuffle.partitions", "16")
-        told = Settings.from_env({"EVENTLAKE_LAKE_URI": str(tmp_path), "EVENTLAKE_SPARK_PARTITIONS": "7"})
-        size_shuffles_to_local_cores(spark, told)
-        assert spark.conf.get("spark.sql.shuffle.partitions") == "16"  # the operator's setting stands
-        size_shuffles_to_local_cores(spark, Settings.from_env({"EVENTLAKE_LAKE_URI": str(tmp_path)}))
-        assert spark.conf.get("spark.sql.shuffle.partitions") == str(max(2, 2 * cores))
-    finally:
-        spark.conf.set("spark.sql.shuffle.partitions", before)
+@pytest.mark.parametrize(
+    ("variables", "master", "configured", "expected"),
+    [
+        ({}, "local[*]", "16", 4),  # eventlake's cluster default on a local master: 2 per core
+        ({}, "local[2]", None, 4),
+        ({}, "local", "16", 4),
+        ({}, "spark://master:7077", "16", None),  # a cluster keeps 16
+        ({}, "k8s://https://api:6443", "16", None),
+        ({}, "local[*]", "64", None),  # given to spark-submit: the operator's choice
+        ({"EVENTLAKE_SPARK_PARTITIONS": "7"}, "local[*]", "7", None),
+    ],
+)
+def test_a_local_session_shuffles_into_two_partitions_per_core_unless_told(
+    tmp_path, variables, master, configured, expected
+):
+    from eventlake.config import Settings
+    from eventlake.spark import local_shuffle_partitions
+
+    settings = Settings.from_env({"EVENTLAKE_LAKE_URI": str(tmp_path), **variables})
+    assert local_shuffle_partitions(settings, master, 2, configured) == expected
+
+
+def test_the_session_keeps_a_shuffle_setting_it_was_given(spark):
+    # The suite's session was started with EVENTLAKE_SPARK_PARTITIONS=2 (tests/conftest.py).
+    assert spark.conf.get("spark.sql.shuffle.partitions") == "2"
