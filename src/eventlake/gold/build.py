@@ -378,7 +378,9 @@ class _Builder:
         else:
             writer_rows.write.format("delta").mode("overwrite").option("replaceWhere", plan.predicate).save(gold_path)
         version, commit_info = last_commit(self.spark, gold_path)  # the write above
-        described = _describe(self.spark, gold_path, version, table.description)  # one more commit, or none
+        # A whole table got its description with its rows; a period rebuild keeps the stored
+        # one, which may predate the definition's (one more commit, or none).
+        described = plan.predicate is not None and _describe(self.spark, gold_path, version, table.description)
         metrics = commit_info.get("operationMetrics") or {}
         return GoldTableRun(
             table=table.name,
@@ -463,9 +465,9 @@ class _Staged:
 
 def _describe(spark: SparkSession, path: str, version: int, description: str) -> bool:
     """Keep the table's description (Delta's metadata) equal to its definition's, so every
-    catalog over the lake shows it as the table's COMMENT (the SQL endpoint's too). A
-    whole-table build writes it with the rows and a period rebuild keeps it, so only a
-    description changed in the definition since costs a commit (True)."""
+    catalog over the lake shows it as the table's COMMENT (the SQL endpoint's too). Called
+    after a period rebuild, which keeps the stored description: only a description changed
+    in the definition since costs a commit (True)."""
     if stored_description(spark, path, version) == description:
         return False
     quoted = description.replace("\\", "\\\\").replace("'", "\\'")
