@@ -26,7 +26,6 @@ def test_a_limit_that_finds_nothing_scans_every_partition_in_one_job(spark):
     assert sum(tasks) == cores
 
 
-
 @pytest.mark.parametrize(
     ("variables", "master", "configured", "expected"),
     [
@@ -47,8 +46,3 @@ def test_a_local_session_shuffles_into_two_partitions_per_core_unless_told(
 
     settings = Settings.from_env({"EVENTLAKE_LAKE_URI": str(tmp_path), **variables})
     assert local_shuffle_partitions(settings, master, 2, configured) == expected
-
-
-def test_the_session_keeps_a_shuffle_setting_it_was_given(spark):
-    # The suite's session was started with EVENTLAKE_SPARK_PARTITIONS=2 (tests/conftest.py).
-    assert spark.conf.get("spark.sql.shuffle.partitions") == "2"
