@@ -271,3 +271,25 @@ def test_airflow_run_ids_are_run_ids():
 
     for run_id in ("scheduled__2026-11-03T00:00:00+00:00", "backfill__2026-11-01", "manual run 2"):
         assert run_id_argument(run_id) == run_id
+
+
+
+def test_a_hold_that_is_not_a_hold_is_named_in_one_line_not_a_stack_trace(tmp_path, monkeypatch, capsys):
+    """`_state/held/` is operator-visible state: a truncated or hand-edited hold stops the
+    run with the file's name and exit 2, before Spark. It is not skipped: that would let
+    silver read the batch the hold keeps out."""
+    from eventlake import cli
+    from eventlake.lease import store_for
+    from eventlake.quality.held import HeldRun, held_bronze_runs, held_key, hold_bronze_run
+
+    settings = lake_settings(tmp_path / "lake")
+    kept = hold_bronze_run(settings, "2026-11-02T10", {"bronze_version": 3}, "parse failures 60 %")
+    assert held_bronze_runs(settings) == [kept]
+    assert HeldRun.from_json(kept.to_json(), kept.key) == kept
+
+    store_for(settings).put(held_key("2026-11-02T10"), b'{"run_id": "2026-11-02T10", "summ')
+    monkeypatch.setenv("EVENTLAKE_LAKE_URI", str(tmp_path / "lake"))
+    monkeypatch.setattr("eventlake.spark.build_spark_session", _no_spark)
+    assert cli.main(["pipeline", "--run-id", "next"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "_state/held/bronze-2026-11-02T10.json is not a held bronze run" in err[0]

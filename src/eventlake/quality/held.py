@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventlake.config import Settings
+from eventlake.errors import UserError
 
 HELD_STATE = "_state/held"
 _PREFIX = "bronze-"
@@ -43,6 +44,21 @@ class HeldRun:
     def key(self) -> str:
         return held_key(self.run_id)
 
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True, default=str).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes, key: str) -> HeldRun:
+        """A stored hold; one that is not what `to_json` wrote is named, not a stack trace."""
+        try:
+            fields = json.loads(data)
+            return cls(str(fields["run_id"]), dict(fields["summary"]), str(fields["held_at"]), str(fields["reason"]))
+        except (ValueError, KeyError, TypeError) as error:
+            raise UserError(
+                f"{key} is not a held bronze run ({type(error).__name__}: {error}); "
+                "restore it or delete it to release the run"
+            ) from None
+
 
 def held_key(run_id: str) -> str:
     """The run's object; the id is quoted so that any id (a `/`, a space) is one file name."""
@@ -56,7 +72,7 @@ def hold_bronze_run(settings: Settings, run_id: str, summary: Mapping[str, Any],
     from eventlake.lease import store_for
 
     held = HeldRun(run_id, dict(summary), datetime.now(UTC).isoformat(), reason)
-    store_for(settings).put(held.key, json.dumps(asdict(held), sort_keys=True, default=str).encode())
+    store_for(settings).put(held.key, held.to_json())
     return held
 
 
@@ -68,9 +84,10 @@ def held_bronze_runs(settings: Settings) -> list[HeldRun]:
     runs = []
     for name in store.names(HELD_STATE):
         if name.startswith(_PREFIX) and name.endswith(".json"):
-            data = store.get(f"{HELD_STATE}/{name}")
+            key = f"{HELD_STATE}/{name}"
+            data = store.get(key)
             if data:
-                runs.append(HeldRun(**json.loads(data)))
+                runs.append(HeldRun.from_json(data, key))
     return sorted(runs, key=lambda run: run.held_at)
 
 
@@ -83,5 +100,6 @@ def release_bronze_run(settings: Settings, run_id: str) -> HeldRun | None:
     data = store.get(held_key(run_id))
     if data is None:
         return None
+    held = HeldRun.from_json(data, held_key(run_id))
     store.delete(held_key(run_id))
-    return HeldRun(**json.loads(data))
+    return held
