@@ -95,12 +95,18 @@ def test_a_warm_start_needs_no_ivy_and_no_network(spark, tmp_path):
         "s = Settings.from_env()\n"
         "spark = build_spark_session(s, 'offline')\n"
         "assert spark.sparkContext.getConf().get('spark.jars.packages', None) is None\n"
+        "print('shuffle', spark.conf.get('spark.sql.shuffle.partitions'), spark.sparkContext.defaultParallelism)\n"
         "spark.range(3).write.format('delta').save(s.lake_root + '/t')\n"
         "print('rows', spark.read.format('delta').load(s.lake_root + '/t').count())\n"
     )
+    # The suite pins its JVMs' partitions; a user's session that names none gets the local default.
+    env.pop("EVENTLAKE_SPARK_PARTITIONS", None)
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, failure_excerpt(done.stderr)
     assert "rows 3" in done.stdout
+    # Two shuffle partitions per local core, not the cluster-sized 16 (size_shuffles_to_local_cores).
+    shuffle, cores = next(line.split()[1:] for line in done.stdout.splitlines() if line.startswith("shuffle"))
+    assert int(shuffle) == max(2, 2 * int(cores))
     # Ivy wrote nothing: no cache, no resolution report.
     assert sorted(p.name for p in offline_ivy.iterdir()) == [JAR_MANIFEST]
 
