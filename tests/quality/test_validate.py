@@ -220,6 +220,40 @@ def test_silver_quarantine_share_and_reconciliation_fail(spark, settings, lake):
     assert observed["silver.run.quarantine_share_below_fail"] == "0.75"
 
 
+def test_spark_and_pandas_engines_give_the_same_results(spark, settings, lake, monkeypatch):
+    """A small batch is validated in pandas, a large one on Spark: both say the same of the
+    same rows, including an UnexpectedRowsExpectation, whose Spark SQL query runs in Spark
+    over a pandas batch's own Spark frame (checkpoint.spark_backed)."""
+    from datetime import timedelta
+
+    from eventlake.quality import engine
+
+    from .tables import INGESTED_AT
+
+    events = [silver_event(1), silver_event(2, user_key="user-2"), silver_event(3, market="de"),
+              silver_event(4, event_timestamp=INGESTED_AT + timedelta(hours=2))]
+    summary = write_silver_run(spark, lake, events, quarantined=1) | {"duplicates": 1, "reconciles": False}
+
+    def results(run_id: str) -> dict[str, tuple[bool, str | None]]:
+        report = validate_layer(spark, settings, "silver", run_id=run_id, run_summary=summary)
+        return {r.qualified_name: (r.success, r.observed_value) for r in report.results}
+
+    on_pandas = results("small")
+    monkeypatch.setattr(engine, "PANDAS_MAX_ROWS", 0)  # every batch is "large"
+    on_spark = results("large")
+
+    assert on_pandas == on_spark
+    assert {name for name, (success, _) in on_spark.items() if not success} == {
+        "silver.run_rows.user_key_is_sha256_hex", "silver.run_rows.market_is_two_upper_case_letters",
+        "silver.run_rows.event_timestamp_not_after_ingestion", "silver.run.run_reconciles",
+        "silver.run.quarantine_share_below_warn", "silver.run.quarantine_share_below_fail",
+    }
+    # The query's count of unexpected rows is its observed value, on either engine.
+    assert on_pandas["silver.run_rows.event_timestamp_not_after_ingestion"] == (False, "1")
+    # The views the queries ran on are gone with the checkpoint.
+    assert not [t.name for t in spark.catalog.listTables() if t.name.startswith("eventlake_batch_")]
+
+
 def test_missing_run_summary_is_a_warning_not_a_crash(spark, settings, lake):
     write(spark, [silver_event(1)], SILVER_EVENTS, lake.silver_events.path, "event_date")
 

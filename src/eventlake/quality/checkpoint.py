@@ -18,17 +18,25 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Type
 
 from great_expectations.checkpoint.actions import UpdateDataDocsAction, ValidationAction
 from great_expectations.compatibility.pydantic import PrivateAttr
+from great_expectations.constants import MAX_RESULT_RECORDS
+from great_expectations.core.metric_domain_types import MetricDomainTypes
 from great_expectations.datasource.fluent.batch_request import BatchRequest
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 from great_expectations.datasource.fluent.pandas_datasource import DataFrameAsset as PandasFrameAsset
 from great_expectations.datasource.fluent.pandas_datasource import PandasDatasource
 from great_expectations.datasource.fluent.spark_datasource import DataFrameAsset as SparkFrameAsset
 from great_expectations.datasource.fluent.spark_datasource import SparkDatasource
+from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
+from great_expectations.expectations.metrics.metric_provider import metric_value
+from great_expectations.expectations.metrics.query_metric_provider import QueryMetricProvider
 
 if TYPE_CHECKING:
+    import pandas as pd
     from great_expectations.checkpoint.actions import ActionContext
     from great_expectations.checkpoint.checkpoint import CheckpointResult
     from great_expectations.datasource.fluent.interfaces import DataAsset
+
+    from pyspark.sql import DataFrame
 
     from eventlake.quality.report import LayerRun
 
@@ -85,6 +93,84 @@ class LayerPandasDatasource(PandasDatasource):
     def add_suite_frame(self, name: str) -> PandasSuiteFrame:
         asset: PandasSuiteFrame = self._add_asset(PandasSuiteFrame(name=name))
         return asset
+
+
+# A small batch is validated with GX's pandas engine, but GX implements the metrics of
+# UnexpectedRowsExpectation (a Spark SQL query over `{batch}`) for SQL databases and Spark
+# only. Every pandas batch of eventlake is a Spark frame collected, so the query runs where
+# its author wrote it for: in Spark SQL, over that Spark frame (same dialect, same rows, same
+# answer), while the suite's other checks run in pandas. `spark_backed` files the Spark
+# frame under a token kept in the pandas frame's `attrs`; `forget_spark_backing` drops it
+# when the layer's checkpoint is done.
+SPARK_BACKING = "eventlake_spark_frame"
+_SPARK_FRAMES: dict[str, DataFrame] = {}
+
+
+def spark_backed(rows: pd.DataFrame, frame: DataFrame) -> pd.DataFrame:
+    """`rows` (collected from `frame`), able to answer a Spark SQL query through `frame`."""
+    import uuid
+
+    token = uuid.uuid4().hex
+    _SPARK_FRAMES[token] = frame
+    rows.attrs[SPARK_BACKING] = token
+    return rows
+
+
+def forget_spark_backing(rows: pd.DataFrame) -> None:
+    token = rows.attrs.pop(SPARK_BACKING, "")
+    frame = _SPARK_FRAMES.pop(token, None)
+    if frame is not None:
+        frame.sparkSession.catalog.dropTempView(_view_name(token))
+
+
+def _view_name(token: str) -> str:
+    return f"eventlake_batch_{token}"
+
+
+def _unexpected_rows(
+    provider: Any, engine: PandasExecutionEngine, domain: dict[str, Any], values: dict[str, Any]
+) -> DataFrame:
+    """The rows an UnexpectedRowsExpectation's query selects from a pandas batch, as Spark
+    computes them from the batch's Spark frame (lazy; the caller counts or collects).
+    `provider` is the metric's class, which GX passes to a metric function as `cls`."""
+    rows, _, _ = engine.get_compute_domain(domain, domain_type=MetricDomainTypes.TABLE)
+    if domain.get("row_condition"):
+        raise ValueError("an UnexpectedRowsExpectation with a row_condition runs on GX's Spark engine only")
+    token = rows.attrs.get(SPARK_BACKING, "")
+    frame = _SPARK_FRAMES.get(token)
+    if frame is None:
+        raise ValueError("this pandas batch has no Spark frame to run the query on (see spark_backed)")
+    frame.createOrReplaceTempView(_view_name(token))  # GX's own Spark metric uses one "tmp_view"
+    query = provider._get_query_from_metric_value_kwargs(values)
+    return frame.sparkSession.sql(provider._format_query(query, batch=_view_name(token)))
+
+
+class PandasUnexpectedRowsCount(QueryMetricProvider):
+    """`unexpected_rows_query.row_count` on a Spark-backed pandas batch."""
+
+    metric_name = "unexpected_rows_query.row_count"
+    value_keys = ("unexpected_rows_query",)
+    query_param_name: ClassVar[str] = "unexpected_rows_query"
+
+    @metric_value(engine=PandasExecutionEngine)
+    def _pandas(cls, execution_engine: PandasExecutionEngine, metric_domain_kwargs: dict[str, Any],
+                metric_value_kwargs: dict[str, Any], metrics: dict[str, Any], runtime_configuration: dict[str, Any]) -> int:
+        return _unexpected_rows(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs).count()
+
+
+class PandasUnexpectedRowsTable(QueryMetricProvider):
+    """`unexpected_rows_query.table` on a Spark-backed pandas batch (GX's first rows)."""
+
+    metric_name = "unexpected_rows_query.table"
+    value_keys = ("unexpected_rows_query",)
+    query_param_name: ClassVar[str] = "unexpected_rows_query"
+
+    @metric_value(engine=PandasExecutionEngine)
+    def _pandas(cls, execution_engine: PandasExecutionEngine, metric_domain_kwargs: dict[str, Any],
+                metric_value_kwargs: dict[str, Any], metrics: dict[str, Any],
+                runtime_configuration: dict[str, Any]) -> list[dict[str, Any]]:
+        rows = _unexpected_rows(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs)
+        return [row.asDict() for row in rows.limit(MAX_RESULT_RECORDS).collect()]
 
 
 class LayerDataDocsAction(UpdateDataDocsAction):

@@ -69,7 +69,6 @@ COUNTS_ONLY = {"result_format": "BASIC", "partial_unexpected_count": 0}
 FAILURE_SAMPLE = {"result_format": "BASIC", "partial_unexpected_count": 20}
 # Batches up to this many rows are validated with GX's pandas engine (see below).
 PANDAS_MAX_ROWS = 50_000
-SPARK_ONLY = frozenset({"UnexpectedRowsExpectation"})
 RESULTS_STORE = "eventlake_validation_results"
 # Validations the Data Docs index lists (the newest); rendering the index reads each one.
 INDEX_LIMIT = 200
@@ -262,11 +261,18 @@ class GxWorkspace:
                     lambda outcome: self._sample_failures(outcome, frames, parameters, by_suite),
                     render=self._render_later if defer_docs else None,
                 )
-        checkpoint.run(
-            batch_parameters={self.types.FRAMES: frames},
-            expectation_parameters=dict(parameters),
-            run_id=self.gx.RunIdentifier(run_name=layer_run.report.run_id),
-        )
+        try:
+            checkpoint.run(
+                batch_parameters={self.types.FRAMES: frames},
+                expectation_parameters=dict(parameters),
+                run_id=self.gx.RunIdentifier(run_name=layer_run.report.run_id),
+            )
+        finally:
+            import pandas as pd
+
+            for frame in frames.values():
+                if isinstance(frame, pd.DataFrame):
+                    self.types.forget_spark_backing(frame)
 
     def _render_later(self, identifiers: list[Any]) -> None:
         """Render the pages of these validations and suites, and the index, on the
@@ -343,17 +349,20 @@ def _small_enough_for_pandas(
 ) -> tuple[DataFrame | pd.DataFrame, str]:
     """(batch, engine): a small frame as pandas, validated in-process; otherwise Spark.
 
-    Each GX metric on Spark is at least one Spark job; gold tables are small aggregates, and
-    validating them in pandas turns a few seconds per table into milliseconds. GX has no
-    pandas implementation of UnexpectedRowsExpectation (Spark SQL), so suites using it stay
-    on Spark.
+    Each GX metric on Spark is at least one Spark job; gold tables and a run's one-row
+    metrics are small, and validating them in pandas turns a few seconds per suite into
+    milliseconds. An UnexpectedRowsExpectation's Spark SQL query still runs in Spark, over
+    the frame the pandas batch was collected from (`checkpoint.spark_backed`); one with a
+    row_condition keeps its suite on Spark, where GX applies the condition first.
     """
-    if any(e.type in SPARK_ONLY for e in expectations):
+    if any(e.type == "UnexpectedRowsExpectation" and "row_condition" in e.kwargs for e in expectations):
         return frame, "spark"
     head = frame.limit(PANDAS_MAX_ROWS + 1).toPandas()
     if len(head) > PANDAS_MAX_ROWS:
         return frame, "spark"
-    return head, "pandas"
+    from eventlake.quality.checkpoint import spark_backed
+
+    return spark_backed(head, frame), "pandas"
 
 
 def _prepare(batch: SuiteBatch) -> tuple[DataFrame | pd.DataFrame, str, dict[str, Any] | None]:
