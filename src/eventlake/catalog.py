@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from eventlake.config import Settings
@@ -79,6 +81,40 @@ def _same_path(location: str, path: str) -> bool:
     return plain(location) == plain(path)
 
 
+_WHY_UNAVAILABLE = (
+    "the embedded Derby catalog admits one process at a time (is `eventlake sql`, `spark-sql` "
+    "or another run open?), or the metastore database (EVENTLAKE_METASTORE_URL) is unreachable"
+)
+
+
+def _is_unavailable(error: Exception) -> bool:
+    return "HiveMetaStoreClient" in str(error)
+
+
+@contextmanager
+def needs_catalog(what: str) -> Iterator[None]:
+    """Around Delta DDL on a path (`writeTo(delta.`/path`)`, `ALTER TABLE delta.`/path``):
+    Spark resolves those through the session catalog too, so with the catalog busy they
+    fail. That is CatalogUnavailable (exit 75, try again), saying what was not done, rather
+    than Hive's stack trace."""
+    try:
+        yield
+    except Exception as error:  # Spark's AnalysisException, or py4j's error around Hive's
+        if not _is_unavailable(error):
+            raise
+        raise CatalogUnavailable(
+            f"{what} goes through Spark's catalog, which cannot be opened: {_WHY_UNAVAILABLE}; "
+            "nothing of it was committed, run again when the catalog is free"
+        ) from None
+
+
+def open_catalog(spark: SparkSession, what: str) -> None:
+    """Open the session catalog now (nothing when it is Spark's in-memory one), before work
+    that will need it: CatalogUnavailable, naming `what`, when it cannot be opened."""
+    with needs_catalog(what):
+        spark.catalog.databaseExists("default")
+
+
 class CatalogUnavailable(UserError):
     """The metastore cannot be opened: the embedded Derby is open in another process, or the
     shared database is unreachable. Exit 75 (EX_TEMPFAIL): trying again later can work."""
@@ -104,13 +140,9 @@ def register_many(spark: SparkSession, tables: list[Table], *, after_writing: bo
     try:
         return [table.name for table in tables if register_table(spark, table)]
     except AnalysisException as error:
-        if "HiveMetaStoreClient" not in str(error):
+        if not _is_unavailable(error):
             raise
-        busy = CatalogUnavailable(
-            "the catalog cannot be opened: the embedded Derby catalog admits one process at a "
-            "time (is `eventlake sql`, `spark-sql` or another run open?), or the metastore "
-            "database (EVENTLAKE_METASTORE_URL) is unreachable; try again when it is free"
-        )
+        busy = CatalogUnavailable(f"the catalog cannot be opened: {_WHY_UNAVAILABLE}; try again when it is free")
     if not after_writing:
         raise busy
     log.warning("catalog: tables not registered this time (the data is written): %s", busy)

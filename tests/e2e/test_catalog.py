@@ -63,9 +63,11 @@ def test_a_bad_query_is_one_line_and_a_non_zero_exit(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_a_busy_catalog_is_one_line_for_a_query_and_a_warning_for_a_run(tmp_path):
+def test_a_busy_catalog_is_one_line_for_a_query_and_for_gold_ddl_and_a_warning_for_a_run(tmp_path):
     """The embedded Derby catalog admits one process: while another holds it, `eventlake sql`
-    says so in one line (exit 75, try again) and a run writes its data, warns, and succeeds."""
+    says so in one line (exit 75, try again); a run writes bronze and silver and warns that
+    they are not registered; gold's first build, DDL that Spark resolves through the catalog
+    even on a path, stops before computing anything, in one line with exit 75."""
     env = dict(os.environ, EVENTLAKE_LAKE_URI=str(tmp_path / "lakehouse"),
                EVENTLAKE_CATALOG_DIR=str(tmp_path / "catalog"), EVENTLAKE_SPARK_MASTER="local[1]")
     generate_traffic(Settings.from_env(env), events=200, days=1, start_date=date(2026, 11, 1), seed=6, fault_share=0)
@@ -96,6 +98,15 @@ def test_a_busy_catalog_is_one_line_for_a_query_and_a_warning_for_a_run(tmp_path
         assert run.returncode == 0, failure_excerpt(run.stderr)
         assert "catalog: tables not registered this time" in run.stderr
         assert "\tat org." not in run.stderr, failure_excerpt(run.stderr)
-        assert (tmp_path / "lakehouse" / "bronze" / "events" / "_delta_log").is_dir()
+
+        run = subprocess.run([*eventlake, "pipeline", "--skip-quality"], env=env,
+                             capture_output=True, text=True, timeout=900)
+        assert run.returncode == 75, failure_excerpt(run.stderr)
+        last = run.stderr.strip().splitlines()[-1]
+        assert last.startswith("eventlake pipeline: the whole-table build of gold.") and "cannot be opened" in last, last
+        assert "Traceback" not in run.stderr and "\tat org." not in run.stderr, failure_excerpt(run.stderr)
+        for layer in ("bronze", "silver"):
+            assert (tmp_path / "lakehouse" / layer / "events" / "_delta_log").is_dir()
+        assert not list((tmp_path / "lakehouse").glob("gold/*/_delta_log"))
     finally:
         holder.communicate(input="", timeout=120)

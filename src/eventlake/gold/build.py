@@ -28,6 +28,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from eventlake.catalog import needs_catalog, open_catalog
 from eventlake.config import Settings
 from eventlake.errors import UserError
 from eventlake.gold import checked_table_names
@@ -139,6 +140,12 @@ def build_gold(
     # through each table's small jobs and commits.
     with ThreadPoolExecutor(max_workers=CONCURRENT_SMALL_JOBS, thread_name_prefix="gold") as pool:
         scopes = list(pool.map(scope_one, selected))
+        whole = [s.table.name for s in scopes if isinstance(s, _Scope) and s.periods is None]
+        if whole:
+            # Before computing anything: when the catalog is busy, every whole-table build
+            # would fail at its commit (each after Hive's own wait).
+            more = f" and {len(whole) - 1} more tables" if len(whole) > 1 else ""
+            open_catalog(spark, f"the whole-table build of gold.{whole[0]}{more}")
         staged: list[_Staged] = []
         try:
             # One read of the silver rows the run needs, cached, for every table's aggregate.
@@ -374,7 +381,8 @@ class _Builder:
             # No statistics on user_key: an erased key would outlive its rows in _delta_log.
             for key, value in stats_properties(plan.rows.schema).items():
                 replacement = replacement.tableProperty(key, value)
-            replacement.createOrReplace()
+            with needs_catalog(f"gold.{table.name}'s whole-table build"):
+                replacement.createOrReplace()
         else:
             writer_rows.write.format("delta").mode("overwrite").option("replaceWhere", plan.predicate).save(gold_path)
         version, commit_info = last_commit(self.spark, gold_path)  # the write above
@@ -471,7 +479,8 @@ def _describe(spark: SparkSession, path: str, version: int, description: str) ->
     if stored_description(spark, path, version) == description:
         return False
     quoted = description.replace("\\", "\\\\").replace("'", "\\'")
-    spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ('comment' = '{quoted}')")
+    with needs_catalog(f"the new description of {path}"):
+        spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ('comment' = '{quoted}')")
     return True
 
 

@@ -20,6 +20,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
+from eventlake.catalog import needs_catalog
 from eventlake.config import Settings
 from eventlake.errors import UserError
 from eventlake.lake import SILVER_CONSUMER, Lake
@@ -57,7 +58,8 @@ def ensure_table(spark: SparkSession, path: str, schema: StructType, partition_c
         missing = [f for f in schema.fields if f.name not in present]
         if missing:
             added = ", ".join(f"{f.name} {f.dataType.simpleString()}" for f in missing)
-            spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({added})")
+            with needs_catalog(f"adding {added} to {path}"):
+                spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({added})")
         return
     (
         spark.createDataFrame([], schema).write.format("delta").mode("append")
