@@ -226,12 +226,13 @@ def test_spark_and_pandas_engines_give_the_same_results(spark, settings, lake, m
     over a pandas batch's own Spark frame (checkpoint.spark_backed)."""
     from datetime import timedelta
 
-    from eventlake.quality import engine
+    from eventlake.quality import checkpoint, engine
 
     from .tables import INGESTED_AT
 
+    late = INGESTED_AT + timedelta(hours=2)
     events = [silver_event(1), silver_event(2, user_key="user-2"), silver_event(3, market="de"),
-              silver_event(4, event_timestamp=INGESTED_AT + timedelta(hours=2))]
+              *(silver_event(n, event_timestamp=late) for n in (4, 5, 6))]
     summary = write_silver_run(spark, lake, events, quarantined=1) | {"duplicates": 1, "reconciles": False}
 
     def results(run_id: str) -> dict[str, tuple[bool, str | None]]:
@@ -239,6 +240,9 @@ def test_spark_and_pandas_engines_give_the_same_results(spark, settings, lake, m
         return {r.qualified_name: (r.success, r.observed_value) for r in report.results}
 
     on_pandas = results("small")
+    # More unexpected rows (3) than GX keeps (here: 1): they are counted apart.
+    monkeypatch.setattr(checkpoint, "MAX_RESULT_RECORDS", 1)
+    assert results("small-counted") == on_pandas
     monkeypatch.setattr(engine, "PANDAS_MAX_ROWS", 0)  # every batch is "large"
     on_spark = results("large")
 
@@ -249,7 +253,7 @@ def test_spark_and_pandas_engines_give_the_same_results(spark, settings, lake, m
         "silver.run.quarantine_share_below_warn", "silver.run.quarantine_share_below_fail",
     }
     # The query's count of unexpected rows is its observed value, on either engine.
-    assert on_pandas["silver.run_rows.event_timestamp_not_after_ingestion"] == (False, "1")
+    assert on_pandas["silver.run_rows.event_timestamp_not_after_ingestion"] == (False, "3")
     # The views the queries ran on are gone with the checkpoint.
     assert not [t.name for t in spark.catalog.listTables() if t.name.startswith("eventlake_batch_")]
 

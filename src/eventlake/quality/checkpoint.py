@@ -104,6 +104,9 @@ class LayerPandasDatasource(PandasDatasource):
 # when the layer's checkpoint is done.
 SPARK_BACKING = "eventlake_spark_frame"
 _SPARK_FRAMES: dict[str, DataFrame] = {}
+# Each query's answer, (row count, first rows): GX asks for the count and the rows as two
+# metrics, and one job answers both when the rows are few, as they are when a check passes.
+_ANSWERS: dict[tuple[str, str], tuple[int, list[dict[str, Any]]]] = {}
 
 
 def spark_backed(rows: pd.DataFrame, frame: DataFrame) -> pd.DataFrame:
@@ -118,6 +121,8 @@ def spark_backed(rows: pd.DataFrame, frame: DataFrame) -> pd.DataFrame:
 
 def forget_spark_backing(rows: pd.DataFrame) -> None:
     token = rows.attrs.pop(SPARK_BACKING, "")
+    for key in [key for key in _ANSWERS if key[0] == token]:
+        del _ANSWERS[key]
     frame = _SPARK_FRAMES.pop(token, None)
     if frame is not None:
         frame.sparkSession.catalog.dropTempView(_view_name(token))
@@ -129,10 +134,10 @@ def _view_name(token: str) -> str:
 
 def _unexpected_rows(
     provider: Any, engine: PandasExecutionEngine, domain: dict[str, Any], values: dict[str, Any]
-) -> DataFrame:
-    """The rows an UnexpectedRowsExpectation's query selects from a pandas batch, as Spark
-    computes them from the batch's Spark frame (lazy; the caller counts or collects).
-    `provider` is the metric's class, which GX passes to a metric function as `cls`."""
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many rows an UnexpectedRowsExpectation's query selects from a pandas batch, and
+    the first MAX_RESULT_RECORDS of them, as Spark computes them from the batch's Spark
+    frame. `provider` is the metric's class, which GX passes to a metric function as `cls`."""
     rows, _, _ = engine.get_compute_domain(domain, domain_type=MetricDomainTypes.TABLE)
     if domain.get("row_condition"):
         raise ValueError("an UnexpectedRowsExpectation with a row_condition runs on GX's Spark engine only")
@@ -140,9 +145,14 @@ def _unexpected_rows(
     frame = _SPARK_FRAMES.get(token)
     if frame is None:
         raise ValueError("this pandas batch has no Spark frame to run the query on (see spark_backed)")
-    frame.createOrReplaceTempView(_view_name(token))  # GX's own Spark metric uses one "tmp_view"
     query = provider._get_query_from_metric_value_kwargs(values)
-    return frame.sparkSession.sql(provider._format_query(query, batch=_view_name(token)))
+    if (token, query) not in _ANSWERS:
+        frame.createOrReplaceTempView(_view_name(token))  # GX's own Spark metric uses one "tmp_view"
+        selected = frame.sparkSession.sql(provider._format_query(query, batch=_view_name(token)))
+        first = selected.limit(MAX_RESULT_RECORDS + 1).collect()
+        count = len(first) if len(first) <= MAX_RESULT_RECORDS else selected.count()
+        _ANSWERS[(token, query)] = (count, [row.asDict() for row in first[:MAX_RESULT_RECORDS]])
+    return _ANSWERS[(token, query)]
 
 
 class PandasUnexpectedRowsCount(QueryMetricProvider):
@@ -155,7 +165,7 @@ class PandasUnexpectedRowsCount(QueryMetricProvider):
     @metric_value(engine=PandasExecutionEngine)
     def _pandas(cls, execution_engine: PandasExecutionEngine, metric_domain_kwargs: dict[str, Any],
                 metric_value_kwargs: dict[str, Any], metrics: dict[str, Any], runtime_configuration: dict[str, Any]) -> int:
-        return _unexpected_rows(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs).count()
+        return _unexpected_rows(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs)[0]
 
 
 class PandasUnexpectedRowsTable(QueryMetricProvider):
@@ -169,8 +179,7 @@ class PandasUnexpectedRowsTable(QueryMetricProvider):
     def _pandas(cls, execution_engine: PandasExecutionEngine, metric_domain_kwargs: dict[str, Any],
                 metric_value_kwargs: dict[str, Any], metrics: dict[str, Any],
                 runtime_configuration: dict[str, Any]) -> list[dict[str, Any]]:
-        rows = _unexpected_rows(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs)
-        return [row.asDict() for row in rows.limit(MAX_RESULT_RECORDS).collect()]
+        return _unexpected_rows(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs)[1]
 
 
 class LayerDataDocsAction(UpdateDataDocsAction):
