@@ -169,3 +169,29 @@ def test_repeating_an_explicit_range_changes_nothing_and_equals_a_full_rebuild(s
     for name in tables:
         expected = sorted((tuple(r) for r in GOLD_TABLES[name].compute(silver).collect()), key=repr)
         assert once[name] == expected, name
+
+
+def test_a_changed_description_reaches_the_table_with_its_next_period_rebuild(spark, copy_of_built, monkeypatch):
+    """A definition whose description alone changed keeps its table in place (no whole-table
+    rebuild): its next period rebuild writes the new description in one more commit, which
+    the run reports as the table's version."""
+    from dataclasses import replace
+
+    from eventlake.gold import build as gold_build
+    from eventlake.state import stored_description
+
+    settings = copy_of_built
+    lake = Lake.from_settings(settings)
+    renamed = "Plays per track and hour, described anew."
+    described_anew = replace(GOLD_TABLES["track_hourly"], description=renamed)
+    monkeypatch.setattr(gold_build, "GOLD_TABLES", {**GOLD_TABLES, "track_hourly": described_anew})
+    write_silver(spark, lake.silver_events.path, _late_rows())
+
+    result = build_gold(spark, settings, tables=["track_hourly"], run_id="described").table("track_hourly")
+
+    path = lake.gold("track_hourly").path
+    newest = DeltaTable.forPath(spark, path).history(2).collect()
+    assert result.mode == "incremental" and result.periods == (str(LATE),)
+    assert [h["operation"] for h in newest] == ["SET TBLPROPERTIES", "WRITE"]
+    assert result.gold_version == newest[0]["version"]
+    assert stored_description(spark, path, result.gold_version) == renamed
