@@ -247,31 +247,31 @@ class GxWorkspace:
         engines: list[str] = []
         single_rows: dict[str, dict[str, Any] | None] = {}  # None but for metrics batches
         for batch, (frame, engine, single_row) in zip(batches, prepared, strict=True):
-            frames[batch.suite.name] = frame
+            # A pandas batch answers its SQL checks through its Spark frame until the
+            # checkpoint ends (the `finally` below forgets it).
+            frames[batch.suite.name] = frame if isinstance(frame, DataFrame) else self.types.spark_backed(frame, batch.frame)
             engines.append(engine)
             single_rows[batch.suite.name] = single_row
-        checkpoint = self._checkpoint(layer, list(zip(batches, engines, strict=True)))
-        by_suite = {batch.suite.name: batch for batch in batches}
-        layer_run.to_results = lambda outcome: _to_results(outcome, by_suite, single_rows)
-        for action in checkpoint.actions:
-            if isinstance(action, self.types.ResultsTableAction):
-                action.for_run(layer_run)
-            elif isinstance(action, self.types.LayerDataDocsAction):
-                action.for_run(
-                    lambda outcome: self._sample_failures(outcome, frames, parameters, by_suite),
-                    render=self._render_later if defer_docs else None,
-                )
         try:
+            checkpoint = self._checkpoint(layer, list(zip(batches, engines, strict=True)))
+            by_suite = {batch.suite.name: batch for batch in batches}
+            layer_run.to_results = lambda outcome: _to_results(outcome, by_suite, single_rows)
+            for action in checkpoint.actions:
+                if isinstance(action, self.types.ResultsTableAction):
+                    action.for_run(layer_run)
+                elif isinstance(action, self.types.LayerDataDocsAction):
+                    action.for_run(
+                        lambda outcome: self._sample_failures(outcome, frames, parameters, by_suite),
+                        render=self._render_later if defer_docs else None,
+                    )
             checkpoint.run(
                 batch_parameters={self.types.FRAMES: frames},
                 expectation_parameters=dict(parameters),
                 run_id=self.gx.RunIdentifier(run_name=layer_run.report.run_id),
             )
         finally:
-            import pandas as pd
-
             for frame in frames.values():
-                if isinstance(frame, pd.DataFrame):
+                if not isinstance(frame, DataFrame):
                     self.types.forget_spark_backing(frame)
 
     def _render_later(self, identifiers: list[Any]) -> None:
@@ -352,17 +352,16 @@ def _small_enough_for_pandas(
     Each GX metric on Spark is at least one Spark job; gold tables and a run's one-row
     metrics are small, and validating them in pandas turns a few seconds per suite into
     milliseconds. An UnexpectedRowsExpectation's Spark SQL query still runs in Spark, over
-    the frame the pandas batch was collected from (`checkpoint.spark_backed`); one with a
-    row_condition keeps its suite on Spark, where GX applies the condition first.
+    the frame the pandas batch was collected from (`checkpoint.spark_backed`, in
+    `run_layer`); one with a row_condition keeps its suite on Spark, where GX applies the
+    condition first.
     """
     if any(e.type == "UnexpectedRowsExpectation" and "row_condition" in e.kwargs for e in expectations):
         return frame, "spark"
     head = frame.limit(PANDAS_MAX_ROWS + 1).toPandas()
     if len(head) > PANDAS_MAX_ROWS:
         return frame, "spark"
-    from eventlake.quality.checkpoint import spark_backed
-
-    return spark_backed(head, frame), "pandas"
+    return head, "pandas"
 
 
 def _prepare(batch: SuiteBatch) -> tuple[DataFrame | pd.DataFrame, str, dict[str, Any] | None]:
