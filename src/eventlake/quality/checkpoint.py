@@ -155,12 +155,16 @@ def _unexpected_rows(
     return _ANSWERS[(token, query)]
 
 
-class PandasUnexpectedRowsCount(QueryMetricProvider):
-    """`unexpected_rows_query.row_count` on a Spark-backed pandas batch."""
+class _SparkBackedUnexpectedRows(QueryMetricProvider):
+    """An UnexpectedRowsExpectation metric on a Spark-backed pandas batch. Without a
+    metric_name of its own GX registers nothing for this class, only for the two below."""
 
-    metric_name = "unexpected_rows_query.row_count"
     value_keys = ("unexpected_rows_query",)
     query_param_name: ClassVar[str] = "unexpected_rows_query"
+
+
+class PandasUnexpectedRowsCount(_SparkBackedUnexpectedRows):
+    metric_name = "unexpected_rows_query.row_count"
 
     @metric_value(engine=PandasExecutionEngine)
     def _pandas(cls, execution_engine: PandasExecutionEngine, metric_domain_kwargs: dict[str, Any],
@@ -168,12 +172,8 @@ class PandasUnexpectedRowsCount(QueryMetricProvider):
         return _unexpected_rows(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs)[0]
 
 
-class PandasUnexpectedRowsTable(QueryMetricProvider):
-    """`unexpected_rows_query.table` on a Spark-backed pandas batch (GX's first rows)."""
-
-    metric_name = "unexpected_rows_query.table"
-    value_keys = ("unexpected_rows_query",)
-    query_param_name: ClassVar[str] = "unexpected_rows_query"
+class PandasUnexpectedRowsTable(_SparkBackedUnexpectedRows):
+    metric_name = "unexpected_rows_query.table"  # GX's first rows
 
     @metric_value(engine=PandasExecutionEngine)
     def _pandas(cls, execution_engine: PandasExecutionEngine, metric_domain_kwargs: dict[str, Any],
