@@ -96,10 +96,10 @@ def release_bronze_run(settings: Settings, run_id: str) -> HeldRun | None:
     held), so that the caller can say what it was."""
     from eventlake.lease import store_for
 
-    store = store_for(settings)
-    data = store.get(held_key(run_id))
+    store, key = store_for(settings), held_key(run_id)
+    data = store.get(key)
     if data is None:
         return None
-    held = HeldRun.from_json(data, held_key(run_id))
-    store.delete(held_key(run_id))
+    held = HeldRun.from_json(data, key)
+    store.delete(key)
     return held
