@@ -424,3 +424,26 @@ def test_deferred_pages_are_written_by_finish_docs_and_a_render_failure_is_raise
     with pytest.raises(IsADirectoryError):
         finish_docs()
     finish_docs()  # raised once: nothing is left pending
+
+
+@pytest.mark.unit
+def test_a_pandas_batch_carries_only_the_columns_its_checks_read():
+    from eventlake.quality.engine import pandas_columns
+    from eventlake.quality.suites import ExpectationSpec
+
+    def spec(kind: str, **kwargs: object) -> ExpectationSpec:
+        return ExpectationSpec(name=kind, type=kind, severity="critical", kwargs=kwargs)
+
+    checks = [
+        spec("ExpectColumnValuesToNotBeNull", column="event_id"),
+        spec("ExpectColumnPairValuesAToBeGreaterThanB", column_A="mau", column_B="dau"),
+        spec("ExpectCompoundColumnsToBeUnique", column_list=["event_date", "market"]),
+        # Its query runs in Spark over the batch's Spark frame, every column there.
+        spec("UnexpectedRowsExpectation", unexpected_rows_query="SELECT * FROM {batch} WHERE x > y"),
+    ]
+    assert pandas_columns(checks) == {"event_id", "mau", "dau", "event_date", "market"}
+    # Whenever it is not known to read fewer, it reads them all.
+    assert pandas_columns([*checks, spec("ExpectTableColumnCountToEqual", value=3)]) is None
+    assert pandas_columns([*checks, spec("ExpectColumnValuesToNotBeNull", column="a", row_condition="b > 1")]) is None
+    assert pandas_columns([spec("ExpectColumnValuesToNotBeNull", column={"$PARAMETER": "name"})]) is None
+    assert pandas_columns([checks[-1]]) is None

@@ -358,10 +358,44 @@ def _small_enough_for_pandas(
     """
     if any(e.type == "UnexpectedRowsExpectation" and "row_condition" in e.kwargs for e in expectations):
         return frame, "spark"
-    head = frame.limit(PANDAS_MAX_ROWS + 1).toPandas()
+    read = pandas_columns(expectations)
+    # Only what the pandas checks read: most of a run's row is columns no check looks at.
+    narrow = frame if read is None else frame.select(*[name for name in frame.columns if name in read])
+    head = narrow.limit(PANDAS_MAX_ROWS + 1).toPandas()
     if len(head) > PANDAS_MAX_ROWS:
         return frame, "spark"
     return head, "pandas"
+
+
+# The kwargs naming the columns an expectation of these families reads (GX's column,
+# column-pair and multicolumn domains).
+_COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list")
+_COLUMN_FAMILIES = ("ExpectColumn", "ExpectCompoundColumns", "ExpectMulticolumn", "ExpectSelectColumn")
+
+
+def pandas_columns(expectations: list[ExpectationSpec]) -> set[str] | None:
+    """The columns GX's pandas engine reads to run `expectations`; None when that is not
+    known to be fewer than all of them (a table-level expectation, a row_condition, an
+    unknown family, or no column at all). An UnexpectedRowsExpectation reads none: its query
+    runs in Spark over the batch's Spark frame, every column there (`checkpoint.spark_backed`).
+    A column absent from the frame stays absent, so GX reports it as before."""
+    read: set[str] = set()
+    for expectation in expectations:
+        if "row_condition" in expectation.kwargs:
+            return None
+        if expectation.type == "UnexpectedRowsExpectation":
+            continue
+        if not expectation.type.startswith(_COLUMN_FAMILIES):
+            return None
+        for key in _COLUMN_KWARGS:
+            value = expectation.kwargs.get(key)
+            if isinstance(value, str):
+                read.add(value)
+            elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+                read.update(value)
+            elif value is not None:  # a parameter or something unexpected: read everything
+                return None
+    return read or None
 
 
 def _prepare(batch: SuiteBatch) -> tuple[DataFrame | pd.DataFrame, str, dict[str, Any] | None]:
