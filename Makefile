@@ -24,6 +24,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev,airflow]"
 	$(BIN)/eventlake spark-defaults --install
+	@# Local JVMs then start from a class archive (docs/deployment.md); only a speed-up.
+	$(BIN)/eventlake jvm-archive || echo "setup: no JVM class archive; local runs start slower"
 	touch $(STAMP)
 
 $(DBT_STAMP): dbt/requirements.txt

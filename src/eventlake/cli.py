@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "catalog": ("eventlake.catalog_command", "register the lake's tables in the Spark catalog"),
     "serve-sql": ("eventlake.bi.sql_endpoint", "serve silver and gold to BI tools over JDBC/ODBC (read-only, with a password)"),
     "sql": ("eventlake.catalog", "run a Spark SQL query against the catalog (bronze.events, gold.x)"),
+    "jvm-archive": ("eventlake.jvm_archive", "train this machine's JVM class archive: local runs start faster"),
     "spark-defaults": ("eventlake.spark_defaults", "write the spark-defaults.conf for spark-submit/spark-sql"),
     "config": ("eventlake.settings_cli", "print the effective settings (secrets masked) and unknown variables"),
 }

@@ -21,6 +21,8 @@ from eventlake.config import Settings
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from eventlake.jvm_archive import JvmLaunch
+
 log = logging.getLogger(__name__)
 
 # Delta's jar must match the Spark line (4.0) and the delta-spark Python wheel (pyproject).
@@ -355,15 +357,19 @@ def build_spark_session(
     *,
     catalog: bool = False,
     extra_conf: dict[str, str] | None = None,
+    jvm: JvmLaunch | None = None,
 ) -> SparkSession:
     """Build (or reuse) the session: Delta, UTC, the jars resolved at setup.
 
     Under spark-submit the JVM already exists and its jars come from the command line or
     spark-defaults.conf; here they are set for sessions started from plain Python. The first
     session on a machine resolves the Maven packages through Ivy and records the jar files,
-    so every later start is offline and skips resolution.
+    so every later start is offline and skips resolution. A local JVM started here maps the
+    machine's class archive when there is one (`jvm`, default `jvm_archive.jvm_launch`).
     """
     from pyspark.sql import SparkSession
+
+    from eventlake.jvm_archive import JvmLaunch, jvm_launch, launch_environment
 
     if catalog and settings.metastore_url and resolved_jars(settings) is None:
         resolve_packages(settings)  # the metastore's JDBC driver must be on the class path
@@ -395,10 +401,16 @@ def build_spark_session(
     if quiet:
         config_file = Path(__file__).with_name("log4j2-quiet.properties")
         conf["spark.driver.extraJavaOptions"] += f" -Dlog4j2.configurationFile={config_file.as_uri()}"
+    launch = JvmLaunch()
+    if not under_spark_submit() and settings.spark_master.startswith("local"):
+        launch = jvm if jvm is not None else jvm_launch(settings)
+        if launch.java_options:
+            conf["spark.driver.extraJavaOptions"] += f" {launch.java_options}"
     conf.update(extra_conf or {})
     for key, value in conf.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    with launch_environment(launch):
+        spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR" if quiet else "WARN")
     if "spark.jars.packages" in dependencies:
         remember_resolved_jars(settings, spark.sparkContext.getConf().get("spark.jars", ""))
