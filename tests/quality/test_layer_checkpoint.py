@@ -79,3 +79,27 @@ def test_a_suite_without_its_frame_in_the_batch_parameters_is_named():
     assert _suite_frame("bronze.run", {"dataframe": {"bronze.run": "frame"}}) == {"dataframe": "frame"}
     with pytest.raises(KeyError, match="no frame for suite 'bronze.run'"):
         _suite_frame("bronze.run", {"dataframe": {"bronze.run_rows": "frame"}})
+
+
+def test_a_query_answered_ahead_is_the_answer_the_checkpoint_gets(spark):
+    """A gate runs its pandas batches' SQL checks a few at once before the checkpoint; the
+    checkpoint then finds those answers. A query that fails ahead leaves nothing behind:
+    the checkpoint runs it again and reports its error."""
+    from eventlake.quality import checkpoint
+
+    frame = spark.createDataFrame([(1, 2), (3, 1), (5, 0)], "a INT, b INT")
+    rows = checkpoint.spark_backed(frame.toPandas(), frame)
+    token = rows.attrs[checkpoint.SPARK_BACKING]
+    try:
+        query = "SELECT * FROM {batch} WHERE a > b"
+        checkpoint.answer_ahead(rows, query)
+        count, first = checkpoint._ANSWERS[(token, query)]
+        assert count == 2
+        assert sorted(first, key=lambda row: row["a"]) == [{"a": 3, "b": 1}, {"a": 5, "b": 0}]
+
+        broken = "SELECT * FROM {batch} WHERE no_such_column > 0"
+        checkpoint.answer_ahead(rows, broken)
+        assert (token, broken) not in checkpoint._ANSWERS
+    finally:
+        checkpoint.forget_spark_backing(rows)
+    assert not [key for key in checkpoint._ANSWERS if key[0] == token]

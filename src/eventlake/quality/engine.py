@@ -253,6 +253,16 @@ class GxWorkspace:
             engines.append(engine)
             single_rows[batch.suite.name] = single_row
         try:
+            ahead = [
+                (frame, e.kwargs["unexpected_rows_query"])
+                for batch in batches
+                if not isinstance(frame := frames[batch.suite.name], DataFrame)
+                for e in batch.expectations
+                if e.type == "UnexpectedRowsExpectation" and isinstance(e.kwargs.get("unexpected_rows_query"), str)
+            ]
+            if ahead:
+                with ThreadPoolExecutor(max_workers=CONCURRENT_SMALL_JOBS, thread_name_prefix="quality-query") as pool:
+                    list(pool.map(lambda item: self.types.answer_ahead(*item), ahead))
             checkpoint = self._checkpoint(layer, list(zip(batches, engines, strict=True)))
             by_suite = {batch.suite.name: batch for batch in batches}
             layer_run.to_results = lambda outcome: _to_results(outcome, by_suite, single_rows)
