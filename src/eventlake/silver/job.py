@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from pyspark import StorageLevel
@@ -147,8 +148,12 @@ def clean_silver(
         raise UserError("--reprocess-from is after --reprocess-to")
     reprocess = (reprocess_from, reprocess_to) if reprocess_from and reprocess_to else None
 
-    ensure_table(spark, lake.silver_events.path, SILVER_EVENTS, "event_date")
-    ensure_table(spark, lake.silver_quarantine.path, SILVER_QUARANTINE, "ingest_date")
+    # Two independent tables, checked (or created) at once: each is a Delta log read or a commit.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="silver-tables") as pool:
+        list(pool.map(lambda table: ensure_table(spark, *table), [
+            (lake.silver_events.path, SILVER_EVENTS, "event_date"),
+            (lake.silver_quarantine.path, SILVER_QUARANTINE, "ingest_date"),
+        ]))
     window = change_window(spark, lake, CONSUMER, lake.bronze_events.path)
     bronze = bronze_lines_to_clean(spark, lake, window, reprocess, settings.pseudonym_salt)
     if bronze is None:
