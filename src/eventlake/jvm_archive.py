@@ -78,13 +78,19 @@ def _java() -> str:
     return os.path.realpath(java)
 
 
-def archive_path(settings: Settings) -> Path:
-    """This machine's archive for this pyspark and this Java: a new venv or JDK gets its own."""
+def _identity() -> dict[str, str]:
+    """What an archive belongs to: this pyspark install and this Java."""
     import pyspark
 
-    identity = json.dumps([str(_spark_home()), pyspark.__version__, _java()])
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    return archive_dir(settings) / f"spark-{pyspark.__version__}-{digest}.jsa"
+    return {"spark_home": str(_spark_home()), "pyspark": pyspark.__version__, "java": _java()}
+
+
+def archive_path(settings: Settings) -> Path:
+    """This machine's archive for this pyspark and this Java: a new venv or JDK gets its own."""
+    identity = _identity()
+    key = json.dumps([identity["spark_home"], identity["pyspark"], identity["java"]])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return archive_dir(settings) / f"spark-{identity['pyspark']}-{digest}.jsa"
 
 
 def _conf_dir(settings: Settings) -> Path:
@@ -133,10 +139,8 @@ def launch_environment(launch: JvmLaunch) -> Iterator[None]:
 
 def build_archive(settings: Settings) -> Path:
     """Train this machine's archive in a child process (a pipeline over a throwaway lake)
-    and put it in place atomically. Raises RuntimeError, naming the log, when it fails."""
-    why = unusable()
-    if why is not None:
-        raise RuntimeError(f"no archive can be used here: {why}")
+    and put it in place atomically, with a note of what it belongs to. Raises RuntimeError,
+    naming the log, when it fails (as it does where `unusable` gives a reason)."""
     target = archive_path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}")
@@ -154,17 +158,13 @@ def build_archive(settings: Settings) -> Path:
         partial.unlink(missing_ok=True)
         raise RuntimeError(f"the training run failed (exit {done.returncode}); its output: {log_file}")
     partial.replace(target)
+    target.with_suffix(".json").write_text(json.dumps(_identity(), indent=2) + "\n")
     _forget_stale(target)
     return target
 
 
 def _forget_stale(kept: Path) -> None:
     """Drop archives of venvs and JDKs that are gone, as recorded next to each."""
-    import pyspark
-
-    kept.with_suffix(".json").write_text(json.dumps(
-        {"spark_home": str(_spark_home()), "pyspark": pyspark.__version__, "java": _java()}, indent=2
-    ) + "\n")
     for note in kept.parent.glob("*.json"):
         if note == kept.with_suffix(".json"):
             continue
@@ -225,7 +225,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     if target.is_file() and not args.force:
         print(f"the JVM class archive is in place: {target} ({target.stat().st_size >> 20} MiB)")
         return 0
-    why = unusable()
+    why = unusable()  # before training: its JVM could not write an archive
     if why is not None:
         raise UserError(f"no JVM class archive: {why}")
     print(f"training the JVM class archive: a {TRAINING_EVENTS}-event pipeline in a throwaway lake (once)")
