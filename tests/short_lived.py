@@ -9,14 +9,15 @@ and eventlake's heap.
 
 from __future__ import annotations
 
+from eventlake.jvm_archive import C1_ONLY
+
 SHORT_LIVED_JVM_ENV = {
     # C2's compilations and G1's concurrent threads cost more CPU than they pay back in a
     # JVM this short: C1 only and the serial collector cut a 1,500-event pipeline's JVM CPU
     # from 240 s to 164 s at the same wall time (docs/benchmarks.md, "The test suite").
-    # The spark-submit launcher adds SPARK_SUBMIT_OPTS to each driver JVM. Without C2 the
-    # JVM reserves a 48 MB code cache instead of 240 MB: a gold build filled it ("CodeCache
-    # is full. Compiler has been disabled.") and ran the rest of its life interpreted.
-    "SPARK_SUBMIT_OPTS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=240m",
+    # The spark-submit launcher adds SPARK_SUBMIT_OPTS to each driver JVM. C1_ONLY keeps
+    # C2's code cache size (eventlake.jvm_archive says why).
+    "SPARK_SUBMIT_OPTS": f"{C1_ONLY} -XX:+UseSerialGC",
     # A few thousand rows fit in spark-submit's 1g default (Airflow's tasks have always run
     # with it); eventlake's local 4g is sized for a million events. Up to six JVMs at once
     # (two workers, each with subprocesses) must fit the machine.

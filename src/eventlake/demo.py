@@ -42,7 +42,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     print(f"    {summary.lines} lines in {len(summary.files)} landing files")
     print("2/3 pipeline: bronze → silver → gold, each behind its quality suite")
     preload()  # GX's import overlaps the JVM's start
-    spark = build_spark_session(settings, "eventlake-demo", catalog=True)
+    spark = build_spark_session(settings, "eventlake-demo", catalog=True, one_run=True)
     run_pipeline(spark, settings, run_id=f"demo-{uuid.uuid4().hex[:8]}", on_layer=print_layer)
     print("3/3 gold tables (also: eventlake show gold.<table>, eventlake sql '…')")
     for name in HEADLINE_TABLES:

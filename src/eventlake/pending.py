@@ -165,6 +165,16 @@ def landing_uris(settings: Settings) -> list[str]:
     return sorted(base + _uri_path(landed.path) for landed in listed)
 
 
+def new_landing_bytes(settings: Settings) -> int:
+    """Bytes of the landing files bronze has not ingested yet: the new data of a run."""
+    base, listed = list_landed(settings)
+    sizes = {base + _uri_path(landed.path): landed.size for landed in listed}
+    if not sizes:
+        return 0
+    ledgered = _ledgered(settings, Lake.from_settings(settings).ingested_files.path, sorted(sizes))
+    return sum(size for uri, size in sizes.items() if uri not in ledgered)
+
+
 def _unledgered_landing_files(settings: Settings, lake: Lake) -> int:
     uris = landing_uris(settings)
     if not uris:

@@ -300,7 +300,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             from eventlake.quality import preload
 
             preload()  # GX's import overlaps the JVM's start
-        spark = build_spark_session(settings, "eventlake-pipeline", catalog=True)
+        spark = build_spark_session(settings, "eventlake-pipeline", catalog=True, one_run=recompute is None)
         run_pipeline(
             spark, settings, run_id=run_id, layers=layers, quality=not args.skip_quality,
             as_of=args.as_of, recompute=recompute, on_layer=print_layer,

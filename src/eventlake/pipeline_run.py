@@ -46,7 +46,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             from eventlake.quality import preload
 
             preload()  # GX's import overlaps the JVM's start
-        spark = build_spark_session(settings, f"eventlake-{args.layer}", catalog=True)
+        spark = build_spark_session(settings, f"eventlake-{args.layer}", catalog=True, one_run=recompute is None)
         silver_summary = None
         if args.layer == "gold" and args.run_id and not args.skip_quality:
             # Gold's per-run checks use the silver run's event dates: that of this run's id

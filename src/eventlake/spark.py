@@ -358,6 +358,7 @@ def build_spark_session(
     catalog: bool = False,
     extra_conf: dict[str, str] | None = None,
     jvm: JvmLaunch | None = None,
+    one_run: bool = False,
 ) -> SparkSession:
     """Build (or reuse) the session: Delta, UTC, the jars resolved at setup.
 
@@ -365,7 +366,8 @@ def build_spark_session(
     spark-defaults.conf; here they are set for sessions started from plain Python. The first
     session on a machine resolves the Maven packages through Ivy and records the jar files,
     so every later start is offline and skips resolution. A local JVM started here maps the
-    machine's class archive when there is one (`jvm`, default `jvm_archive.jvm_launch`).
+    machine's class archive when there is one (`jvm`, default `jvm_archive.jvm_launch`), and
+    compiles with C1 only for a command that runs once over little new data (`one_run`).
     """
     from pyspark.sql import SparkSession
 
@@ -403,7 +405,7 @@ def build_spark_session(
         conf["spark.driver.extraJavaOptions"] += f" -Dlog4j2.configurationFile={config_file.as_uri()}"
     launch = JvmLaunch()
     if not under_spark_submit() and settings.spark_master.startswith("local"):
-        launch = jvm if jvm is not None else jvm_launch(settings)
+        launch = jvm if jvm is not None else jvm_launch(settings, one_run=one_run)
         if launch.java_options:
             conf["spark.driver.extraJavaOptions"] += f" {launch.java_options}"
     conf.update(extra_conf or {})

@@ -13,13 +13,16 @@ import pytest
 
 from eventlake.cli import main as cli_main
 from eventlake.config import Settings
+from eventlake import jvm_archive
 from eventlake.jvm_archive import (
+    C1_ONLY,
     QUIET,
     JvmLaunch,
     _forget_stale,
     archive_path,
     jvm_launch,
     launch_environment,
+    little_new_data,
     unusable,
 )
 from eventlake.spark import JAR_MANIFEST
@@ -74,6 +77,38 @@ def test_folders_of_the_users_on_the_class_path_mean_no_archive(tmp_path, monkey
     assert not archive_path(settings).exists()
 
 
+def _land(lake: Path, name: str, size: int) -> None:
+    folder = lake / "landing" / "events" / "event_date=2026-11-01"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(b"x" * size)
+
+
+@pytest.mark.unit
+def test_a_one_run_jvm_over_little_new_data_compiles_with_c1_only(tmp_path, monkeypatch, no_class_path_folders):
+    monkeypatch.setattr(jvm_archive, "QUICK_JVM_MAX_BYTES", 1_000)
+    lake = tmp_path / "lake"
+    settings = Settings.from_env({"EVENTLAKE_IVY_DIR": str(tmp_path / "ivy"), "EVENTLAKE_LAKE_URI": str(lake)})
+    assert little_new_data(settings)  # nothing landed yet
+    _land(lake, "batch-1.jsonl", 600)
+    _land(lake, ".batch-2.jsonl.tmp", 5_000)  # a writer's temporary file: not landed yet
+    assert jvm_launch(settings, one_run=True) == JvmLaunch(C1_ONLY)
+    assert jvm_launch(settings) == JvmLaunch()  # tests, benchmarks, serve-sql: C2 as always
+    archive = archive_path(settings)
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(b"x")
+    assert jvm_launch(settings, one_run=True).java_options == f"-XX:SharedArchiveFile={archive} {QUIET} {C1_ONLY}"
+    # What is new counts (tests/unit/test_pending.py: ingested files do not), not the lake.
+    _land(lake, "batch-3.jsonl", 401)
+    assert not little_new_data(settings)
+    assert C1_ONLY not in jvm_launch(settings, one_run=True).java_options
+
+
+@pytest.mark.unit
+def test_an_s3_lakes_landing_zone_is_not_listed_again_for_the_compiler():
+    settings = Settings.from_env({"EVENTLAKE_LAKE_URI": "s3a://bucket/lake", "EVENTLAKE_PSEUDONYM_SALT": "s"})
+    assert not little_new_data(settings)
+
+
 @pytest.mark.unit
 def test_each_java_and_pyspark_gets_its_own_archive(tmp_path, monkeypatch):
     settings = settings_in(tmp_path / "ivy")
@@ -116,17 +151,19 @@ def test_archives_of_venvs_that_are_gone_are_dropped(tmp_path):
     assert not gone.exists() and not gone.with_suffix(".json").exists()
 
 
-def _class_sources(script: str, train_to: str, env: dict[str, str], log: Path) -> dict[str, str]:
-    """Run `script` in a child; where its JVM loaded each class from (-Xlog:class+load)."""
+def _class_sources(script: str, train_to: str, env: dict[str, str], log: Path) -> tuple[dict[str, str], str]:
+    """Run `script` in a child; where its JVM loaded each class from (-Xlog:class+load),
+    and the highest tier its JVM compiles to (4: C2; 1: C1 only)."""
     log.unlink(missing_ok=True)
     done = subprocess.run([sys.executable, "-c", script, train_to], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, failure_excerpt(done.stderr)
     assert "rows 3" in done.stdout
+    tier = done.stdout.split("compiles up to tier ", 1)[1].split()[0]
     sources = {}
     for line in log.read_text().splitlines():  # "[..][info][class,load] a.B source: …"
         name, _, source = line.partition("] ")[2].partition(" source: ")
         sources[name.rsplit(" ", 1)[-1]] = source
-    return sources
+    return sources, tier
 
 
 @pytest.mark.e2e
@@ -140,7 +177,9 @@ def test_a_trained_archive_is_mapped_by_the_next_jvm(spark, tmp_path):
     (ivy / JAR_MANIFEST).write_text((Path(real.ivy_dir) / JAR_MANIFEST).read_text())
     env = {**os.environ, "EVENTLAKE_IVY_DIR": str(ivy), "EVENTLAKE_LAKE_URI": str(tmp_path / "lake"),
            "SPARK_DRIVER_MEMORY": "1g"}
-    for name in ("SPARK_CONF_DIR", "HADOOP_CONF_DIR", "YARN_CONF_DIR", "SPARK_DIST_CLASSPATH"):
+    # The suite's own options for short JVMs (tests/short_lived.py) stay out: the compiler
+    # checked below is eventlake's choice alone.
+    for name in ("SPARK_CONF_DIR", "HADOOP_CONF_DIR", "YARN_CONF_DIR", "SPARK_DIST_CLASSPATH", "SPARK_SUBMIT_OPTS"):
         env.pop(name, None)
     settings = settings_in(ivy)
     target = archive_path(settings)
@@ -153,16 +192,23 @@ def test_a_trained_archive_is_mapped_by_the_next_jvm(spark, tmp_path):
         "from eventlake.jvm_archive import JvmLaunch, jvm_launch, stop_jvm\n"
         "from eventlake.spark import build_spark_session\n"
         "s = Settings.from_env()\n"
-        "launch = jvm_launch(s, train_to=Path(sys.argv[1])) if sys.argv[1] != '-' else jvm_launch(s)\n"
+        "launch = jvm_launch(s, train_to=Path(sys.argv[1])) if sys.argv[1] != '-' else jvm_launch(s, one_run=True)\n"
         f"launch = JvmLaunch(launch.java_options + ' -Xlog:class+load=info:file={log}', launch.environment)\n"
         "spark = build_spark_session(s, 'archive', jvm=launch)\n"
         "spark.range(3).write.format('delta').mode('overwrite').save(s.lake_root + '/t')\n"
         "print('rows', spark.read.format('delta').load(s.lake_root + '/t').count())\n"
+        "jvm = spark.sparkContext._jvm\n"
+        "bean = jvm.java.lang.management.ManagementFactory.getPlatformMXBean(\n"
+        "    jvm.java.lang.Class.forName('com.sun.management.HotSpotDiagnosticMXBean'))\n"
+        "print('compiles up to tier', bean.getVMOption('TieredStopAtLevel').getValue())\n"
         "stop_jvm(spark)\n"
     )
-    trained = _class_sources(script, str(target), env, log)
+    trained, tier = _class_sources(script, str(target), env, log)
     assert trained["org.apache.spark.SparkContext"].startswith("file:")  # from its jar, as before
     assert target.stat().st_size > 10_000_000  # written by the JVM on its way out
+    assert tier == "4"  # training is not a one-run JVM: C2 as always
 
-    mapped = _class_sources(script, "-", env, log)
+    # A one-run command over this (empty, so small) lake: the archive maps with C1 only.
+    mapped, tier = _class_sources(script, "-", env, log)
     assert mapped["org.apache.spark.SparkContext"] == "shared objects file (top)"
+    assert tier == "1"

@@ -15,7 +15,7 @@ from eventlake.bronze.ingest import list_landing_files
 from eventlake.config import Settings
 from eventlake.generate import generate_traffic
 from eventlake.lake import Lake
-from eventlake.pending import Pending, landing_uris, pending_work
+from eventlake.pending import Pending, landing_uris, new_landing_bytes, pending_work
 from eventlake.pipeline import run_pipeline
 
 pytestmark = pytest.mark.unit
@@ -39,8 +39,11 @@ def test_files_in_a_symlinked_folder_are_pending_as_bronze_would_ingest_them(spa
     hourly run could skip files bronze would have ingested)."""
     settings = lake_settings(tmp_path / "lake")
     generate_traffic(settings, events=30, days=1, start_date=date(2026, 11, 2), seed=3)
+    landed = sum(f.stat().st_size for f in (tmp_path / "lake" / "landing").rglob("*.jsonl.gz"))
+    assert new_landing_bytes(settings) == landed > 0
     run_pipeline(spark, settings, run_id="first", layers=("bronze",), quality=False)
     assert pending_work(settings).new_landing_files == 0
+    assert new_landing_bytes(settings) == 0
 
     mounted = tmp_path / "mounted" / "event_hour=23"
     mounted.mkdir(parents=True)
@@ -50,6 +53,7 @@ def test_files_in_a_symlinked_folder_are_pending_as_bronze_would_ingest_them(spa
 
     assert landing_uris(settings) == list(list_landing_files(spark, settings))
     assert pending_work(settings).new_landing_files == 1
+    assert new_landing_bytes(settings) == len(b'{"not": "an event"}\n')
 
 
 def test_each_layer_behind_is_named_until_a_run_has_done_its_work(spark, tmp_path):
