@@ -61,9 +61,9 @@ TRAINING_EVENTS = 2_000
 QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 # A one-run JVM compiles with C1 only when the landing files it will ingest hold at most this
 # much: a run's work grows with its new data, not with the lake. Measured on 2 cores
-# (docs/benchmarks.md): with C1 only the demo (20,000 new events, 3 MiB) took 38-41 s rather
-# than 49-50 s, an hour through the CLI on a 1 M-event lake 52 s rather than 62 s, and that
-# lake's first build (1 M new events, 151 MiB) 145 s rather than 125 s.
+# (docs/benchmarks.md): with C1 only the demo's pipeline (20,000 new events, 3 MiB) took
+# 38.6-40.5 s rather than 48.9-50.1 s, an hour through the CLI on a 1 M-event lake 52 s
+# rather than 62 s, and that lake's first build (1 M new events, 151 MiB) 145 s, not 125 s.
 QUICK_JVM_MAX_BYTES = 64 << 20
 # Without C2 the JVM reserves a 48 MB code cache rather than 240 MB; a gold build filled it
 # ("CodeCache is full. Compiler has been disabled.") and ran the rest of its life interpreted.

@@ -159,6 +159,8 @@ def _class_sources(script: str, train_to: str, env: dict[str, str], log: Path) -
     assert done.returncode == 0, failure_excerpt(done.stderr)
     assert "rows 3" in done.stdout
     tier = done.stdout.split("compiles up to tier ", 1)[1].split()[0]
+    # C1 alone would reserve 48 MB, which a gold build fills (jvm_archive.C1_ONLY).
+    assert int(done.stdout.split("code cache ", 1)[1].split()[0]) == 240 << 20
     sources = {}
     for line in log.read_text().splitlines():  # "[..][info][class,load] a.B source: …"
         name, _, source = line.partition("] ")[2].partition(" source: ")
@@ -201,6 +203,7 @@ def test_a_trained_archive_is_mapped_by_the_next_jvm(spark, tmp_path):
         "bean = jvm.java.lang.management.ManagementFactory.getPlatformMXBean(\n"
         "    jvm.java.lang.Class.forName('com.sun.management.HotSpotDiagnosticMXBean'))\n"
         "print('compiles up to tier', bean.getVMOption('TieredStopAtLevel').getValue())\n"
+        "print('code cache', bean.getVMOption('ReservedCodeCacheSize').getValue())\n"
         "stop_jvm(spark)\n"
     )
     trained, tier = _class_sources(script, str(target), env, log)
