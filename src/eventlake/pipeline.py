@@ -21,7 +21,8 @@ import argparse
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,7 @@ def run_layer(
     recompute: tuple[date, date] | None = None,
     tables: list[str] | None = None,
     files_per_batch: int | None = None,
+    wait_for_writes: bool = True,
 ) -> LayerResult:
     """Run one layer under the lake's lease and, unless disabled, its quality suite (raises
     QualityGateFailed on a critical failure).
@@ -73,6 +75,11 @@ def run_layer(
     bronze lines ingested on those days and gold rebuilds the periods holding those event
     days, whatever the watermarks say. `tables` limits gold to those tables (and its suites
     to theirs); `files_per_batch` sizes bronze's commits.
+
+    The gate leaves its Data Docs pages and a passing gate's results-table rows to
+    background threads; `wait_for_writes` waits for them before returning. A caller that
+    runs more work after the layer passes False and waits once at its end
+    (`gate_writes_finished`), so the writes overlap that work.
     """
     from eventlake.lease import lake_lease
     from eventlake.lineage import layer_run
@@ -87,21 +94,20 @@ def run_layer(
 
         audited = True
         started = time.perf_counter()
-        # The gate's Data Docs pages render in the background while the run goes on (the
-        # next gate, or the end of the run, waits for them); a failed gate waits here, so
-        # its pages are written before the run stops.
+        # The gate's Data Docs pages, and its results-table rows when it passes, are written
+        # in the background while the run goes on (the next gate, or the end of the run,
+        # waits for them); a failed gate waits here, so its pages are written before the run
+        # stops (its rows are written in the gate).
         report = validate_layer(
             spark, settings, layer, run_id=run_id, run_summary=checked, as_of=as_of, staged=staged,
-            only_tables={f"gold.{name}" for name in tables} if tables else None, defer_docs=True,
+            only_tables={f"gold.{name}" for name in tables} if tables else None, defer_writes=True,
         )
         if report.critical_failures:
-            import contextlib
-
-            from eventlake.quality.engine import finish_docs
+            from eventlake.quality.engine import finish_writes
 
             # The gate's failure is the run's outcome; a rendering error is logged where it happens.
-            with contextlib.suppress(Exception):
-                finish_docs()
+            with suppress(Exception):
+                finish_writes()
         quality_seconds += time.perf_counter() - started
         warnings.extend(str(w) for w in report.warnings)
         failure = report.failure_message()
@@ -114,7 +120,8 @@ def run_layer(
         report.raise_for_critical()
 
     with layer_run(settings, layer, run_id=run_id, gold_tables=tables), \
-            lake_lease(settings, f"eventlake {layer}"):
+            lake_lease(settings, f"eventlake {layer}"), \
+            gate_writes_finished(quality and wait_for_writes):
         if layer == "bronze":
             from eventlake.bronze.ingest import DEFAULT_FILES_PER_BATCH, ingest_bronze
 
@@ -201,26 +208,43 @@ def _run_layers(spark: SparkSession, settings: Settings, *, run_id: str, layers:
     from eventlake.catalog import register_tables
 
     results: list[LayerResult] = []
-    for layer in layers:
-        silver = next((r.summary for r in results if r.layer == "silver"), None)
-        result = run_layer(
-            spark, settings, layer, run_id=run_id, quality=quality,
-            silver_summary=silver, as_of=as_of, recompute=recompute,
-        )
-        results.append(result)
-        if settings.metastore_url:
-            # A shared metastore: readers find a layer's tables as soon as it is written.
-            # (Derby is left alone until the end: the first catalog call locks it to this
-            # process until the run ends, and `eventlake sql`/`spark-sql` cannot open it.)
-            register_tables(spark, settings, database=layer, after_writing=True)
-        if on_layer:
-            on_layer(result)
-    register_tables(spark, settings, after_writing=True)
-    if quality:
-        from eventlake.quality.engine import finish_docs
-
-        finish_docs()  # the last gate's pages, rendered while the catalog was updated
+    with gate_writes_finished(quality):
+        for layer in layers:
+            silver = next((r.summary for r in results if r.layer == "silver"), None)
+            result = run_layer(
+                spark, settings, layer, run_id=run_id, quality=quality,
+                silver_summary=silver, as_of=as_of, recompute=recompute, wait_for_writes=False,
+            )
+            results.append(result)
+            if settings.metastore_url:
+                # A shared metastore: readers find a layer's tables as soon as it is written.
+                # (Derby is left alone until the end: the first catalog call locks it to this
+                # process until the run ends, and `eventlake sql`/`spark-sql` cannot open it.)
+                register_tables(spark, settings, database=layer, after_writing=True)
+            if on_layer:
+                on_layer(result)
+        register_tables(spark, settings, after_writing=True)
     return results
+
+
+@contextmanager
+def gate_writes_finished(quality: bool) -> Iterator[None]:
+    """Around a run's layers: what their gates left to write in the background (Data Docs
+    pages, a passing gate's results-table rows) is written before the run ends, and so
+    before it leaves the lake's lease. A write's error fails a run that otherwise passed;
+    when the run itself failed, its own error stands (a write's is logged where it happens)."""
+    if not quality:
+        yield
+        return
+    from eventlake.quality.engine import finish_writes
+
+    try:
+        yield
+    except BaseException:
+        with suppress(Exception):
+            finish_writes()
+        raise
+    finish_writes()  # the last gate's, written while the catalog was updated
 
 
 def print_layer(result: LayerResult) -> None:

@@ -12,7 +12,7 @@ import uuid
 from eventlake.config import Settings
 from eventlake.errors import UserError
 from eventlake.gold import checked_table_names
-from eventlake.pipeline import LAYERS, add_run_options, print_layer, recompute_range, run_layer
+from eventlake.pipeline import LAYERS, add_run_options, gate_writes_finished, print_layer, recompute_range, run_layer
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -55,16 +55,14 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
             record = read_run_record(spark, settings, args.run_id, "silver")
             silver_summary = record.summary if record else None
-        result = run_layer(
-            spark, settings, args.layer, run_id=args.run_id or uuid.uuid4().hex,
-            quality=not args.skip_quality, as_of=args.as_of, recompute=recompute,
-            silver_summary=silver_summary, tables=tables, files_per_batch=args.files_per_batch,
-        )
-        register_tables(spark, settings, after_writing=True)
-        if not args.skip_quality:
-            from eventlake.quality.engine import finish_docs
-
-            finish_docs()  # the gate's pages, rendered while the catalog was updated
+        with gate_writes_finished(not args.skip_quality):
+            result = run_layer(
+                spark, settings, args.layer, run_id=args.run_id or uuid.uuid4().hex,
+                quality=not args.skip_quality, as_of=args.as_of, recompute=recompute,
+                silver_summary=silver_summary, tables=tables, files_per_batch=args.files_per_batch,
+                wait_for_writes=False,
+            )
+            register_tables(spark, settings, after_writing=True)
     print_layer(result)
     return 0
 

@@ -402,28 +402,53 @@ def test_one_docs_site_lists_the_validations_of_every_task_on_the_lake(spark, se
         assert list(page.rglob("*.html")), (suite, run)
 
 
-def test_deferred_pages_are_written_by_finish_docs_and_a_render_failure_is_raised(spark, settings, lake):
-    """A pipeline's gate leaves its Data Docs pages to a background thread; finish_docs
+def test_deferred_pages_are_written_by_finish_writes_and_a_render_failure_is_raised(spark, settings, lake):
+    """A pipeline's gate leaves its Data Docs pages to a background thread; finish_writes
     waits for them, and a rendering that failed fails there instead of being lost."""
-    from eventlake.quality.engine import finish_docs
+    from eventlake.quality.engine import finish_writes
 
     bronze = write_bronze(spark, lake, ['{"event_id": "a"}'])
-    report = validate_layer(spark, settings, "bronze", run_id="deferred", run_summary=bronze, defer_docs=True)
-    finish_docs()
+    report = validate_layer(spark, settings, "bronze", run_id="deferred", run_summary=bronze, defer_writes=True)
+    finish_writes()
     assert not report.critical_failures
     pages = Path(lake.quality_docs) / "validations" / "bronze"
     assert {p.relative_to(pages).parts[1] for p in pages.rglob("*.html")} == {"deferred"}
     assert "validations/bronze/run_rows/deferred/" in (Path(lake.quality_docs) / "index.html").read_text()
 
     # The index cannot be written (a folder holds its name): the gate itself still passes,
-    # and finish_docs raises the rendering's error.
+    # and finish_writes raises the rendering's error.
     (Path(lake.quality_docs) / "index.html").unlink()
     (Path(lake.quality_docs) / "index.html").mkdir()
-    report = validate_layer(spark, settings, "bronze", run_id="unwritable", run_summary=bronze, defer_docs=True)
+    report = validate_layer(spark, settings, "bronze", run_id="unwritable", run_summary=bronze, defer_writes=True)
     assert not report.critical_failures
     with pytest.raises(IsADirectoryError):
-        finish_docs()
-    finish_docs()  # raised once: nothing is left pending
+        finish_writes()
+    finish_writes()  # raised once: nothing is left pending
+
+
+def test_a_passing_gates_rows_are_written_in_the_background_and_a_failing_gates_at_once(spark, settings, lake):
+    """A pipeline's gate that passed hands its results-table rows to a background thread
+    (finish_writes waits for them); one with a critical failure writes them before it
+    returns, so the failure is on record when the run stops."""
+    from eventlake.quality.engine import finish_writes
+
+    def stored(run_id: str) -> list[tuple[str, str, bool]]:
+        rows = spark.read.format("delta").load(lake.quality_results.path).where(f"run_id = '{run_id}'")
+        return sorted((r.suite, r.expectation, r.success) for r in rows.collect())
+
+    clean = write_bronze(spark, lake, ['{"event_id": "a"}', '{"event_id": "b"}'])
+    passed = validate_layer(spark, settings, "bronze", run_id="passed", run_summary=clean, defer_writes=True)
+    finish_writes()
+    assert not passed.critical_failures
+    assert stored("passed") == sorted((r.suite, r.expectation, r.success) for r in passed.results)
+
+    bad = write_bronze(spark, lake, ["not json"] * 8)  # with the two above: 8 of 10 rows
+    failing = validate_layer(spark, settings, "bronze", run_id="failing", run_summary=bad, defer_writes=True)
+    assert failing.critical_failures
+    # No finish_writes: the rows are there already.
+    assert stored("failing") == sorted((r.suite, r.expectation, r.success) for r in failing.results)
+    assert ("bronze.run", "parse_failure_share_below_fail", False) in stored("failing")
+    finish_writes()
 
 
 @pytest.mark.unit

@@ -256,17 +256,25 @@ class ResultsTableAction(ValidationAction):
     # GX passes an action only the checkpoint's result; the run's context comes through here,
     # set by the workspace for each run (not part of the stored checkpoint).
     _layer_run: LayerRun | None = PrivateAttr(default=None)
+    _write: Callable[[LayerRun], None] | None = PrivateAttr(default=None)
 
-    def for_run(self, layer_run: LayerRun) -> ResultsTableAction:
+    def for_run(self, layer_run: LayerRun, write: Callable[[LayerRun], None] | None = None) -> ResultsTableAction:
+        """`write`, when given, takes a passing gate's rows to write later (a pipeline's gate
+        hands them to a background thread, see GxWorkspace.run_layer)."""
         self._layer_run = layer_run
+        self._write = write
         return self
 
     def run(self, checkpoint_result: CheckpointResult, action_context: ActionContext | None = None) -> dict[str, Any]:
         from eventlake.quality.report import write_results
 
         layer_run, self._layer_run = self._layer_run, None
+        write, self._write = self._write, None
         if layer_run is None or layer_run.to_results is None:
             raise RuntimeError("ResultsTableAction ran outside GxWorkspace.run_layer, which gives it its run")
         layer_run.report.results.extend(layer_run.to_results(checkpoint_result))
-        write_results(layer_run)
+        if write is not None and not layer_run.report.critical_failures:
+            write(layer_run)
+        else:  # a failing gate's rows are in the table before it stops the run
+            write_results(layer_run)
         return {"results_table": layer_run.lake.quality_results.path}

@@ -147,9 +147,11 @@ class GxWorkspace:
                 },
             },
         )
-        # Data Docs pages a pipeline's gate left to render in the background (run_layer).
-        self._renderer: ThreadPoolExecutor | None = None
-        self._rendering: Future[None] | None = None
+        # What a pipeline's gate left to write in the background (run_layer): its Data Docs
+        # pages, and its results-table rows when it passed. Two threads: a gate's pages and
+        # its rows are written at once; the next gate waits for both before it starts.
+        self._writer: ThreadPoolExecutor | None = None
+        self._writing: list[Future[None]] = []
         # Stored in the context once per process rather than on every run (a run's values
         # reach them as expectation parameters), and again when what they hold changes.
         self._definitions: dict[str, tuple[tuple[str, str], ValidationDefinition]] = {}
@@ -217,19 +219,22 @@ class GxWorkspace:
         parameters: Mapping[str, Any],
         layer_run: LayerRun,
         *,
-        defer_docs: bool = False,
+        defer_writes: bool = False,
     ) -> None:
         """Run a layer's checkpoint over its suites' frames. Its actions render the new
         validations in Data Docs and add the results to `layer_run.report` and to the lake's
         results table. A layer with nothing to validate records its skipped suites in the
         results table and leaves Data Docs as they are.
 
-        `defer_docs`: the pages are rendered on a background thread (`finish_docs` waits for
-        them) while the caller goes on. Rendering is Python only (≈0.7 s for bronze's pages,
-        ≈1.7 s for gold's 17 suites), so it overlaps the Spark work that follows a gate: the
-        next layer, gold's commits. The next gate of the process waits for it first, so GX's
-        context is used by one thread at a time."""
-        finish_docs()
+        `defer_writes`: the pages are rendered, and a passing gate's rows written to the
+        results table, on background threads (`finish_writes` waits for them) while the
+        caller goes on. Rendering is Python only (≈0.7 s for bronze's pages, ≈1.7 s for
+        gold's 17 suites) and the rows one small Delta commit (≈0.6 s), so both overlap the
+        Spark work that follows a gate: the next layer, gold's commits. A gate with a
+        critical failure writes its rows before it returns. The next gate of the process
+        waits for both first, so GX's context is used by one thread at a time and the
+        results table by one writer."""
+        finish_writes()
         if not batches:
             from eventlake.quality.report import write_results
 
@@ -268,11 +273,11 @@ class GxWorkspace:
             layer_run.to_results = lambda outcome: _to_results(outcome, by_suite, single_rows)
             for action in checkpoint.actions:
                 if isinstance(action, self.types.ResultsTableAction):
-                    action.for_run(layer_run)
+                    action.for_run(layer_run, write=self._write_later if defer_writes else None)
                 elif isinstance(action, self.types.LayerDataDocsAction):
                     action.for_run(
                         lambda outcome: self._sample_failures(outcome, frames, parameters, by_suite),
-                        render=self._render_later if defer_docs else None,
+                        render=self._render_later if defer_writes else None,
                     )
             checkpoint.run(
                 batch_parameters={self.types.FRAMES: frames},
@@ -284,11 +289,13 @@ class GxWorkspace:
                 if not isinstance(frame, DataFrame):
                     self.types.forget_spark_backing(frame)
 
+    def _in_background(self, write: Callable[[], None]) -> None:
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="quality-write")
+        self._writing.append(self._writer.submit(write))
+
     def _render_later(self, identifiers: list[Any]) -> None:
-        """Render the pages of these validations and suites, and the index, on the
-        workspace's one background thread."""
-        if self._renderer is None:
-            self._renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quality-docs")
+        """Render the pages of these validations and suites, and the index, in the background."""
 
         def render() -> None:
             try:
@@ -299,13 +306,33 @@ class GxWorkspace:
                 log.exception("Data Docs: rendering %d pages failed", len(identifiers))
                 raise
 
-        self._rendering = self._renderer.submit(render)
+        self._in_background(render)
 
-    def finish_docs(self) -> None:
-        """Wait for Data Docs pages still rendering; raises what rendering raised."""
-        rendering, self._rendering = self._rendering, None
-        if rendering is not None:
-            rendering.result()
+    def _write_later(self, layer_run: LayerRun) -> None:
+        """Write a passing gate's rows to the results table in the background."""
+        from eventlake.quality.report import write_results
+
+        def write() -> None:
+            try:
+                write_results(layer_run)
+            except Exception:
+                log.exception("quality: writing %s's results of run %s failed",
+                              layer_run.report.layer, layer_run.report.run_id)
+                raise
+
+        self._in_background(write)
+
+    def finish_writes(self) -> None:
+        """Wait for what the gates left to write; raises the first error of those writes."""
+        writing, self._writing = self._writing, []
+        errors = []
+        for done in writing:
+            try:
+                done.result()
+            except Exception as error:  # each is waited for; the first is raised
+                errors.append(error)
+        if errors:
+            raise errors[0]
 
     def _sample_failures(
         self,
@@ -479,16 +506,16 @@ def workspace(docs_dir: Path, results_dir: Path) -> GxWorkspace:
     """The process's GX workspace for a lake (one context per process and lake)."""
     key = str(docs_dir)
     if key not in _WORKSPACES:
-        finish_docs()  # a new GX context becomes GX's current one: nothing renders meanwhile
+        finish_writes()  # a new GX context becomes GX's current one: nothing renders meanwhile
         _WORKSPACES[key] = GxWorkspace(docs_dir, results_dir)
     return _WORKSPACES[key]
 
 
-def finish_docs() -> None:
-    """Wait until every Data Docs page a gate left to render is written (see
-    GxWorkspace.run_layer's `defer_docs`); raises what rendering raised."""
+def finish_writes() -> None:
+    """Wait until every Data Docs page and results-table row a gate left to the background
+    is written (see GxWorkspace.run_layer's `defer_writes`); raises what writing raised."""
     for gx_workspace in list(_WORKSPACES.values()):
-        gx_workspace.finish_docs()
+        gx_workspace.finish_writes()
 
 
 def local_quality_dirs(settings: Settings, lake_docs: str, lake_results: str) -> tuple[Path, Path]:

@@ -65,7 +65,7 @@ def validate_layer(
     suites_dir: Path | None = None,
     staged: Mapping[str, StagedTable] | None = None,
     only_tables: Collection[str] | None = None,
-    defer_docs: bool = False,
+    defer_writes: bool = False,
 ) -> QualityReport:
     """Validate what a run produced in one layer; append the results; rebuild Data Docs.
 
@@ -84,9 +84,10 @@ def validate_layer(
     referential checks on silver, still run). `only_tables` limits the run to the suites of
     those tables (a task that builds a few gold tables audits them).
 
-    `defer_docs` leaves the run's Data Docs pages to a background thread (a local lake
-    only: an S3 lake's pages are uploaded here); `eventlake.quality.engine.finish_docs`
-    waits for them, and so does the next validation in the process.
+    `defer_writes` leaves the run's Data Docs pages, and its results-table rows when no
+    critical check failed, to background threads (a local lake only: an S3 lake's pages are
+    uploaded here); `eventlake.quality.engine.finish_writes` waits for them, and so does the
+    next validation in the process.
     """
     lake = Lake.from_settings(settings)
     if suites_dir is None and settings.expectations_dir:
@@ -139,7 +140,7 @@ def validate_layer(
     # The layer's checkpoint: its actions render Data Docs and record the results.
     gx_workspace.run_layer(layer, batches, parameters, LayerRun(
         spark, settings, lake, report, as_utc(validated_at) if validated_at else utc_now()
-    ), defer_docs=defer_docs and not settings.is_s3)
+    ), defer_writes=defer_writes and not settings.is_s3)
     report.docs_index = publish(
         settings, docs_dir, lake.quality_docs, results_dir, lake.quality_validations, since=started
     )
