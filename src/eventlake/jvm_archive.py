@@ -126,11 +126,14 @@ def unusable(env: Mapping[str, str] | None = None) -> str | None:
     return f"{', '.join(set_here)} set: those folders stay on the JVM's class path" if set_here else None
 
 
-def jvm_launch(settings: Settings, *, train_to: Path | None = None, one_run: bool = False) -> JvmLaunch:
+def jvm_launch(
+    settings: Settings, *, train_to: Path | None = None, one_run: bool = False, new_bytes: int | None = None,
+) -> JvmLaunch:
     """What eventlake adds to a local JVM start: map the archive when there is one, or
     (`train_to`) write one there when the JVM exits; for a command that runs once and exits
-    (`one_run`) over little new data, C1 only."""
-    compiler = C1_ONLY if one_run and little_new_data(settings) else ""
+    (`one_run`) over little new data, C1 only. `new_bytes`: the new data's size when the
+    caller has measured it already (`pending.Pending.new_landing_bytes`)."""
+    compiler = C1_ONLY if one_run and little_new_data(settings, new_bytes) else ""
     if unusable() is not None:
         return JvmLaunch(compiler)
     if train_to is not None:
@@ -143,11 +146,14 @@ def jvm_launch(settings: Settings, *, train_to: Path | None = None, one_run: boo
     return JvmLaunch(f"{option} {QUIET} {compiler}".rstrip(), {"SPARK_CONF_DIR": str(_conf_dir(settings))})
 
 
-def little_new_data(settings: Settings) -> bool:
+def little_new_data(settings: Settings, new_bytes: int | None = None) -> bool:
     """True for a local lake whose landing files not yet ingested hold at most
-    QUICK_JVM_MAX_BYTES. An S3 lake's landing zone is not listed again for this."""
+    QUICK_JVM_MAX_BYTES (`new_bytes`, or measured here). An S3 lake's landing zone is not
+    listed again for this."""
     if settings.is_s3:
         return False
+    if new_bytes is not None:
+        return new_bytes <= QUICK_JVM_MAX_BYTES
     from eventlake.pending import new_landing_bytes
 
     try:

@@ -62,6 +62,9 @@ class Pending:
     """What a pipeline run would have to do; `reasons` says why in words, one per layer."""
 
     new_landing_files: int = 0
+    # Their bytes: how much new data a run that starts Spark will read (jvm_archive sizes
+    # its JVM's compiler by it).
+    new_landing_bytes: int = 0
     silver_behind: bool = False
     gold_behind: tuple[str, ...] = ()
     reasons: tuple[str, ...] = field(default=())
@@ -113,7 +116,8 @@ def pending_work(settings: Settings, recompute: tuple[date, date] | None = None)
     lake = Lake.from_settings(settings)
     reasons: list[str] = []
 
-    new_files = _unledgered_landing_files(settings, lake)
+    new_landing = _unledgered_landing(settings, lake)
+    new_files = len(new_landing)
     if new_files:
         reasons.append(f"bronze: {new_files} landing file(s) not ingested yet")
 
@@ -138,7 +142,8 @@ def pending_work(settings: Settings, recompute: tuple[date, date] | None = None)
         reasons.append(f"gold: {len(gold_behind)} table(s) behind silver ({', '.join(gold_behind)})")
     lines_to_recompute = recompute is not None and bronze is not None and _holds_ingest_days(bronze, *recompute)
     return Pending(
-        new_files, silver_behind, tuple(gold_behind), tuple(reasons),
+        new_landing_files=new_files, new_landing_bytes=sum(new_landing.values()),
+        silver_behind=silver_behind, gold_behind=tuple(gold_behind), reasons=tuple(reasons),
         recompute=recompute, lines_to_recompute=lines_to_recompute, held_bronze_runs=held,
     )
 
@@ -167,27 +172,23 @@ def landing_uris(settings: Settings) -> list[str]:
 
 def new_landing_bytes(settings: Settings) -> int:
     """Bytes of the landing files bronze has not ingested yet: the new data of a run."""
+    return sum(_unledgered_landing(settings, Lake.from_settings(settings)).values())
+
+
+def _unledgered_landing(settings: Settings, lake: Lake) -> dict[str, int]:
+    """The landing files the ledger does not hold: URI (spelt as Spark's) -> bytes."""
     base, listed = list_landed(settings)
     sizes = {base + _uri_path(landed.path): landed.size for landed in listed}
     if not sizes:
-        return 0
-    ledgered = _ledgered(settings, Lake.from_settings(settings).ingested_files.path, sorted(sizes))
-    return sum(size for uri, size in sizes.items() if uri not in ledgered)
-
-
-def _unledgered_landing_files(settings: Settings, lake: Lake) -> int:
-    uris = landing_uris(settings)
-    if not uris:
-        return 0
-    ledgered = _ledgered(settings, lake.ingested_files.path, uris)
-    return sum(uri not in ledgered for uri in uris)
+        return {}
+    ledgered = _ledgered(settings, lake.ingested_files.path, sorted(sizes))
+    return {uri: size for uri, size in sizes.items() if uri not in ledgered}
 
 
 def _ledgered(settings: Settings, ledger_path: str, uris: list[str]) -> set[str]:
     """The listed URIs the ledger holds, reading only their landing dates' partitions."""
     import pyarrow.compute as pc
 
-    
     table = open_delta(settings, ledger_path)
     if table is None:
         return set()

@@ -77,9 +77,10 @@ def run_layer(
     to theirs); `files_per_batch` sizes bronze's commits.
 
     The gate leaves its Data Docs pages and a passing gate's results-table rows to
-    background threads; `wait_for_writes` waits for them before returning. A caller that
-    runs more work after the layer passes False and waits once at its end
-    (`gate_writes_finished`), so the writes overlap that work.
+    background threads; `wait_for_writes` waits for them before returning, whether the
+    layer passed or failed. A caller that runs more work after the layer passes False and
+    wraps its whole run in `gate_writes_finished`, which waits once at its end, so the
+    writes overlap that work.
     """
     from eventlake.lease import lake_lease
     from eventlake.lineage import layer_run
@@ -95,19 +96,13 @@ def run_layer(
         audited = True
         started = time.perf_counter()
         # The gate's Data Docs pages, and its results-table rows when it passes, are written
-        # in the background while the run goes on (the next gate, or the end of the run,
-        # waits for them); a failed gate waits here, so its pages are written before the run
-        # stops (its rows are written in the gate).
+        # in the background while the run goes on; `gate_writes_finished` waits for them
+        # before the run ends, also when this gate fails (a failed gate's rows are written
+        # in the gate, so the failure is on record at once).
         report = validate_layer(
             spark, settings, layer, run_id=run_id, run_summary=checked, as_of=as_of, staged=staged,
             only_tables={f"gold.{name}" for name in tables} if tables else None, defer_writes=True,
         )
-        if report.critical_failures:
-            from eventlake.quality.engine import finish_writes
-
-            # The gate's failure is the run's outcome; a rendering error is logged where it happens.
-            with suppress(Exception):
-                finish_writes()
         quality_seconds += time.perf_counter() - started
         warnings.extend(str(w) for w in report.warnings)
         failure = report.failure_message()
@@ -302,6 +297,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     run_id = args.run_id or uuid.uuid4().hex
     recompute = recompute_range(args.from_date, args.to_date)
     layers: tuple[str, ...] = LAYERS
+    new_bytes: int | None = None  # the new landing data's size, once pending_work read it
     # The lease before the JVM: a second pipeline waits without holding a Spark session.
     with lake_lease(settings, "eventlake pipeline"):
         if not args.force:
@@ -316,7 +312,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
                 return 0
             log.info("pipeline: %s%s", pending.describe(),
                      "" if recompute is None else f"; recomputing {recompute[0]}..{recompute[1]}")
-            layers = pending.layers()
+            layers, new_bytes = pending.layers(), pending.new_landing_bytes
             for layer in LAYERS:
                 if layer not in layers:
                     print(f"{layer:>6}: skipped, nothing to do: {pending.skipped(layer)}")
@@ -324,7 +320,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             from eventlake.quality import preload
 
             preload()  # GX's import overlaps the JVM's start
-        spark = build_spark_session(settings, "eventlake-pipeline", catalog=True, one_run=recompute is None)
+        spark = build_spark_session(settings, "eventlake-pipeline", catalog=True, one_run=recompute is None,
+                                    new_bytes=new_bytes)
         run_pipeline(
             spark, settings, run_id=run_id, layers=layers, quality=not args.skip_quality,
             as_of=args.as_of, recompute=recompute, on_layer=print_layer,

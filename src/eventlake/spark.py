@@ -359,6 +359,7 @@ def build_spark_session(
     extra_conf: dict[str, str] | None = None,
     jvm: JvmLaunch | None = None,
     one_run: bool = False,
+    new_bytes: int | None = None,
 ) -> SparkSession:
     """Build (or reuse) the session: Delta, UTC, the jars resolved at setup.
 
@@ -367,8 +368,10 @@ def build_spark_session(
     session on a machine resolves the Maven packages through Ivy and records the jar files,
     so every later start is offline and skips resolution. A local JVM started here maps the
     machine's class archive when there is one (`jvm`, default `jvm_archive.jvm_launch`), and
-    compiles with C1 only for a command that runs once over little new data (`one_run`).
+    compiles with C1 only for a command that runs once over little new data (`one_run`;
+    `new_bytes`, that data's size when the caller has measured it).
     """
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
     from eventlake.jvm_archive import JvmLaunch, jvm_launch, launch_environment
@@ -404,8 +407,11 @@ def build_spark_session(
         config_file = Path(__file__).with_name("log4j2-quiet.properties")
         conf["spark.driver.extraJavaOptions"] += f" -Dlog4j2.configurationFile={config_file.as_uri()}"
     launch = JvmLaunch()
-    if not under_spark_submit() and settings.spark_master.startswith("local"):
-        launch = jvm if jvm is not None else jvm_launch(settings, one_run=one_run)
+    # Only for a JVM started here: a session reused (getOrCreate) keeps the JVM it has, and
+    # sizing the new data would list the landing zone for nothing.
+    starts_jvm = SparkContext._active_spark_context is None
+    if starts_jvm and not under_spark_submit() and settings.spark_master.startswith("local"):
+        launch = jvm if jvm is not None else jvm_launch(settings, one_run=one_run, new_bytes=new_bytes)
         if launch.java_options:
             conf["spark.driver.extraJavaOptions"] += f" {launch.java_options}"
     conf.update(extra_conf or {})

@@ -101,6 +101,11 @@ def test_a_one_run_jvm_over_little_new_data_compiles_with_c1_only(tmp_path, monk
     _land(lake, "batch-3.jsonl", 401)
     assert not little_new_data(settings)
     assert C1_ONLY not in jvm_launch(settings, one_run=True).java_options
+    # A size the caller measured already (`eventlake pipeline`: pending_work's) decides
+    # without listing the landing zone again.
+    assert little_new_data(settings, new_bytes=1_000)
+    assert C1_ONLY in jvm_launch(settings, one_run=True, new_bytes=0).java_options
+    assert not little_new_data(settings, new_bytes=1_001)
 
 
 @pytest.mark.unit

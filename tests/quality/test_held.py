@@ -9,6 +9,7 @@ before silver, again and again, until an operator changes the threshold or relea
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -43,6 +44,9 @@ def test_a_failed_bronze_batch_is_held_from_silver_until_it_passes_or_is_release
     with pytest.raises(QualityGateFailed, match="bronze quality gate failed for run first"):
         run_pipeline(spark, settings, run_id="first", layers=("bronze", "silver"))
     assert [run.run_id for run in held_bronze_runs(settings)] == ["first"]
+    # The gate's Data Docs pages are rendered in the background; the run that stopped on
+    # it waited for them, so the failure an operator is told of is on its page already.
+    assert list((Path(lake.quality_docs) / "validations" / "bronze" / "run" / "first").rglob("*.html"))
     assert not delta_table_exists(spark, lake.silver_events.path)
 
     # Nothing new landed, yet the run is not idle: silver has a held batch to look at again.
