@@ -257,8 +257,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("AWS_REGION", "aws_region", "special", "S3 region (AWS_DEFAULT_REGION when unset)."),
     Variable("EVENTLAKE_SPARK_MASTER", "spark_master", "text", "Spark master for jobs started by `eventlake`."),
     Variable("EVENTLAKE_SPARK_PARTITIONS", "spark_partitions", "whole",
-             "Tasks per shuffle and per Delta snapshot load; unset: 4 per snapshot, and per "
-             "shuffle 2 per core with a local master, 16 otherwise. On a cluster: 2-3 per "
+             "Tasks per shuffle and per Delta snapshot load; unset, with a local master: 2 "
+             "per core per shuffle and 1 per snapshot; otherwise 16 and 4. On a cluster: 2-3 per "
              "executor core.", minimum=1, maximum=100000),
     Variable("EVENTLAKE_IVY_DIR", "ivy_dir", "special",
              "Spark's Ivy cache: jars are fetched once (make setup) and reused offline."),

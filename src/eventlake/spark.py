@@ -141,6 +141,11 @@ def dependency_conf(settings: Settings) -> dict[str, str]:
 # Shuffle partitions when EVENTLAKE_SPARK_PARTITIONS is unset, sized for a small cluster; a
 # local session uses two per core instead (size_shuffles_to_local_cores).
 CLUSTER_SHUFFLE_PARTITIONS = 16
+# Tasks that load a Delta snapshot when EVENTLAKE_SPARK_PARTITIONS is unset: 4 on a cluster,
+# 1 in a local session (size_shuffles_to_local_cores).
+SNAPSHOT_PARTITIONS = "spark.databricks.delta.snapshotPartitions"
+CLUSTER_SNAPSHOT_PARTITIONS = 4
+LOCAL_SNAPSHOT_PARTITIONS = 1
 
 
 def spark_conf(settings: Settings, *, catalog: bool = False) -> dict[str, str]:
@@ -164,7 +169,7 @@ def spark_conf(settings: Settings, *, catalog: bool = False) -> dict[str, str]:
         # sized for tables of many thousand files; jobs on one machine over small tables
         # spent much of their CPU starting and deserialising those tasks. Every JVM gets it:
         # `eventlake`, spark-submit (Airflow's tasks), spark-defaults.conf.
-        "spark.databricks.delta.snapshotPartitions": str(settings.spark_partitions or 4),
+        SNAPSHOT_PARTITIONS: str(settings.spark_partitions or CLUSTER_SNAPSHOT_PARTITIONS),
         # VACUUM lists a table's folders with this many tasks. Spark's default (10000, meant
         # for listing huge partitioned folders) made a VACUUM of a small table cost ~100 s on
         # 2 cores against ~20 s at 8 (measured under load 5); a lake table has far fewer
@@ -507,9 +512,9 @@ def scan_limits_on_every_core(spark: "SparkSession") -> None:
 
 
 def size_shuffles_to_local_cores(spark: "SparkSession", settings: Settings) -> None:
-    """A local session shuffles into two partitions per core, unless
-    EVENTLAKE_SPARK_PARTITIONS, or a `spark.sql.shuffle.partitions` given to spark-submit,
-    says otherwise.
+    """A local session shuffles into two partitions per core, and loads a Delta snapshot
+    with one task, unless EVENTLAKE_SPARK_PARTITIONS, or a `spark.sql.shuffle.partitions`
+    given to spark-submit, says otherwise.
 
     The default of 16 is sized for a small cluster. On one machine every extra partition
     is one more task to schedule per shuffle, and a run makes hundreds of small shuffles
@@ -518,6 +523,12 @@ def size_shuffles_to_local_cores(spark: "SparkSession", settings: Settings) -> N
     pipeline 2-4 s shorter. At 1 M events both took the same time (131.0 s against 129.6 s),
     and the results matched DuckDB's. AQE still coalesces what is left
     (docs/benchmarks.md).
+
+    A snapshot's state (its log replayed into the live file list) is a few thousand files
+    on one machine, and for a gold table a handful; Delta loads it before every write, and
+    an hourly run writes 17 gold tables, 4 at a time. In one task rather than 4, gold's
+    commits of an hour on a 1 M-event lake took 30-35 thread-seconds against 37-38, and
+    gold 15.9 s against 16.7 s (three alternated runs each; docs/benchmarks.md).
     """
     context = spark.sparkContext
     partitions = local_shuffle_partitions(
@@ -526,6 +537,8 @@ def size_shuffles_to_local_cores(spark: "SparkSession", settings: Settings) -> N
     )
     if partitions is not None:
         spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+        if context.getConf().get(SNAPSHOT_PARTITIONS, None) in (None, str(CLUSTER_SNAPSHOT_PARTITIONS)):
+            spark.conf.set(SNAPSHOT_PARTITIONS, str(LOCAL_SNAPSHOT_PARTITIONS))
 
 
 def local_shuffle_partitions(settings: Settings, master: str, cores: int, configured: str | None) -> int | None:

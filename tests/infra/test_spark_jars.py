@@ -96,6 +96,7 @@ def test_a_warm_start_needs_no_ivy_and_no_network(spark, tmp_path):
         "spark = build_spark_session(s, 'offline')\n"
         "assert spark.sparkContext.getConf().get('spark.jars.packages', None) is None\n"
         "print('shuffle', spark.conf.get('spark.sql.shuffle.partitions'), spark.sparkContext.defaultParallelism)\n"
+        "print('snapshot', spark.conf.get('spark.databricks.delta.snapshotPartitions'))\n"
         "spark.range(3).write.format('delta').save(s.lake_root + '/t')\n"
         "print('rows', spark.read.format('delta').load(s.lake_root + '/t').count())\n"
     )
@@ -107,6 +108,8 @@ def test_a_warm_start_needs_no_ivy_and_no_network(spark, tmp_path):
     # Two shuffle partitions per local core, not the cluster-sized 16 (size_shuffles_to_local_cores).
     shuffle, cores = next(line.split()[1:] for line in done.stdout.splitlines() if line.startswith("shuffle"))
     assert int(shuffle) == max(2, 2 * int(cores))
+    # And Delta loads a snapshot's small state in one task, not the cluster's 4.
+    assert "snapshot 1" in done.stdout.splitlines()
     # Ivy wrote nothing: no cache, no resolution report.
     assert sorted(p.name for p in offline_ivy.iterdir()) == [JAR_MANIFEST]
 
