@@ -93,6 +93,7 @@ already right.
         application=job("pipeline", "run_pipeline"),
         application_args=[*RUN_ID, *AS_OF],
         range_flags=("--from-date", "--to-date"),
+        one_run=True,
         outlets=gold_assets(),
         doc_md="""
 One Spark application for the whole run (`eventlake pipeline`):

@@ -89,6 +89,9 @@ class LakeSparkSubmitOperator(SparkSubmitOperator):
     run has `from_date`/`to_date` params, they are appended (explicit recompute).
     `secret_env_params` maps environment variables to run params that must never be
     rendered, logged or put on a command line (the raw user id of an erasure).
+    `one_run`: the job is one pipeline run whose work follows the new landing data, so its
+    driver JVM compiles with C1 only when that data is small and no range is recomputed,
+    as `eventlake pipeline`'s does (eventlake.jvm_archive, docs/deployment.md).
     """
 
     def __init__(
@@ -96,6 +99,7 @@ class LakeSparkSubmitOperator(SparkSubmitOperator):
         *,
         range_flags: tuple[str, str] | None = None,
         secret_env_params: dict[str, str] | None = None,
+        one_run: bool = False,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("conn_id", SPARK_CONN_ID)
@@ -103,6 +107,7 @@ class LakeSparkSubmitOperator(SparkSubmitOperator):
         super().__init__(**kwargs)
         self.range_flags = range_flags
         self.secret_env_params = secret_env_params or {}
+        self.one_run = one_run
 
     def execute(self, context: Any) -> None:
         from eventlake.config import Settings
@@ -115,12 +120,20 @@ class LakeSparkSubmitOperator(SparkSubmitOperator):
         self.conf = {**dict(options["conf"]), **(self.conf or {})}
         params = context["params"]
         self.application_args = list(self.application_args or [])
+        first = last = None
         if self.range_flags:
             first, last = params.get("from_date"), params.get("to_date")
             if not (first or last) and is_backfill(context):
                 first, last = (day.isoformat() for day in interval_days(context))
                 log.info("eventlake: backfill run: recomputing %s..%s (its data interval)", first, last)
             self.application_args += range_arguments(first, last, self.range_flags)
+        if self.one_run and not (first or last):
+            from eventlake.jvm_archive import C1_ONLY, little_new_data
+
+            if little_new_data(Settings.from_env()):
+                # Most of a short run's CPU went to C2 compiling code used for seconds.
+                java = "spark.driver.extraJavaOptions"
+                self.conf[java] = f"{self.conf.get(java, '')} {C1_ONLY}".strip()
         if self.secret_env_params:
             from airflow.sdk.log import mask_secret
 

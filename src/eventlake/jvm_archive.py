@@ -23,7 +23,9 @@ new data and exits (`eventlake pipeline`, `demo`, `run <layer>`: `one_run`) comp
 only: HotSpot's optimising compiler (C2) would spend a core compiling code the run then uses
 for seconds, and the code C1 makes at once is faster than the profiled code a JVM runs while
 it waits for C2. A run over much new data (`QUICK_JVM_MAX_BYTES`), an explicit recompute, and
-a process that runs many jobs (tests, benchmarks, `serve-sql`) keep C2.
+a process that runs many jobs (tests, benchmarks, `serve-sql`) keep C2. The pipeline DAG's
+spark-submit task asks `little_new_data` too, and passes C1_ONLY as a driver option
+(dags/eventlake_airflow/common.py).
 """
 
 from __future__ import annotations
