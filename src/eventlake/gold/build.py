@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Literal
@@ -156,7 +156,13 @@ def build_gold(
                 # Computed once, validated, then written as validated. The tables' new
                 # rows are computed here, a few tables at once, rather than one by one
                 # as the suites read them (a 17-table audit spent most of its time there).
-                audit(dict(pool.map(builder.materialise, staged)))
+                materialised = dict(pool.map(builder.materialise, staged))
+                # While the audit runs (GX on pandas: Python, one core), the JVM replays
+                # each stored table's log into its file list, the first thing its commit
+                # needs (measured: an hour's gold and gate 18.7 s -> 17.2 s, docs/benchmarks.md).
+                loading = [pool.submit(builder.load_files, plan) for plan in staged if plan.predicate is not None]
+                audit(materialised)
+                wait(loading)
             results = list(pool.map(
                 lambda p: builder.commit(p) if isinstance(p, _Staged) else p, plans
             ))
@@ -356,6 +362,16 @@ class _Builder:
         plan.rows = plan.rows.persist(StorageLevel.MEMORY_AND_DISK)
         plan.rows.count()
         return f"gold.{plan.table.name}", StagedTable(plan.rows, lambda: self.staged_view(plan))
+
+    def load_files(self, plan: _Staged) -> None:
+        """Have Delta replay the stored table's log into its file list now, as its
+        `replaceWhere` commit would first: the snapshot stays cached in Delta's log cache,
+        and the commit finds it there unless the table moved meanwhile. Only a head start:
+        a failure here is left for the commit to meet, and report."""
+        try:
+            self.spark.read.format("delta").load(self.lake.gold(plan.table.name).path).inputFiles()
+        except Exception:  # noqa: BLE001 - see the docstring
+            log.debug("gold.%s: its file list was not loaded ahead of the commit", plan.table.name, exc_info=True)
 
     def staged_view(self, plan: _Staged) -> DataFrame:
         """The table as it will read after `plan` is committed, without committing it."""
