@@ -514,7 +514,8 @@ def scan_limits_on_every_core(spark: "SparkSession") -> None:
 def size_shuffles_to_local_cores(spark: "SparkSession", settings: Settings) -> None:
     """A local session shuffles into two partitions per core, and loads a Delta snapshot
     with one task, unless EVENTLAKE_SPARK_PARTITIONS, or a `spark.sql.shuffle.partitions`
-    given to spark-submit, says otherwise.
+    given to spark-submit, says otherwise (or, for snapshots, a
+    `spark.databricks.delta.snapshotPartitions` other than eventlake's own 4).
 
     The default of 16 is sized for a small cluster. On one machine every extra partition
     is one more task to schedule per shuffle, and a run makes hundreds of small shuffles
