@@ -7,17 +7,9 @@ A recompute reads the days it names, whatever landed, and keeps C2.
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-from pathlib import Path
-
 import pytest
 
 pytestmark = pytest.mark.airflow
-
-DAGS = Path(__file__).resolve().parents[2] / "dags"
-VENV_BIN = Path(sys.executable).parent
 
 # A job that writes down how its own JVM compiles, as HotSpot reports it.
 ASK_THE_JVM = """
@@ -35,17 +27,11 @@ spark.stop()
 
 
 @pytest.fixture
-def common(monkeypatch, tmp_path):
-    monkeypatch.syspath_prepend(str(DAGS))
-    monkeypatch.setenv("AIRFLOW_CONN_SPARK_DEFAULT", json.dumps({"conn_type": "spark", "host": "local[1]"}))
-    monkeypatch.setenv("PATH", f"{VENV_BIN}:{os.environ['PATH']}")
-    monkeypatch.setenv("EVENTLAKE_LAKE_URI", str(tmp_path / "lakehouse"))
+def common(operator_env, monkeypatch):
     # The suite's own JVM flags (tests/short_lived.py) would decide the compiler instead.
     for variable in ("JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS", "SPARK_SUBMIT_OPTS"):
         monkeypatch.delenv(variable, raising=False)
-    from eventlake_airflow import common
-
-    return common
+    return operator_env
 
 
 def test_the_pipeline_tasks_driver_compiles_with_c1_only_over_little_new_data(common, tmp_path):

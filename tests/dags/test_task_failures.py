@@ -6,7 +6,6 @@ jobs fail: argparse refusing an option (exit 2) and a quality gate (exit 3).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -15,18 +14,6 @@ import pytest
 pytestmark = pytest.mark.airflow
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-VENV_BIN = Path(sys.executable).parent
-
-
-@pytest.fixture
-def operator_env(monkeypatch, tmp_path):
-    monkeypatch.syspath_prepend(str(DAGS))
-    monkeypatch.setenv("AIRFLOW_CONN_SPARK_DEFAULT", json.dumps({"conn_type": "spark", "host": "local[1]"}))
-    monkeypatch.setenv("PATH", f"{VENV_BIN}:{__import__('os').environ['PATH']}")
-    monkeypatch.setenv("EVENTLAKE_LAKE_URI", str(tmp_path / "lakehouse"))
-    from eventlake_airflow import common
-
-    return common
 
 
 def test_a_usage_mistake_reads_as_the_jobs_own_line_and_what_to_do(operator_env):
