@@ -166,8 +166,13 @@ def _holds_ingest_days(bronze: DeltaTable, first: date, last: date) -> bool:
 def landing_uris(settings: Settings) -> list[str]:
     """Every landing file's URI as Spark reports it (`file:/…` or `s3a://…`): the files of
     bronze's own listing (`landing.list_landed`), spelt without Hadoop."""
+    return sorted(_landing_sizes(settings))
+
+
+def _landing_sizes(settings: Settings) -> dict[str, int]:
+    """Every landing file's URI (as `landing_uris` spells it) -> its bytes."""
     base, listed = list_landed(settings)
-    return sorted(base + _uri_path(landed.path) for landed in listed)
+    return {base + _uri_path(landed.path): landed.size for landed in listed}
 
 
 def new_landing_bytes(settings: Settings) -> int:
@@ -177,8 +182,7 @@ def new_landing_bytes(settings: Settings) -> int:
 
 def _unledgered_landing(settings: Settings, lake: Lake) -> dict[str, int]:
     """The landing files the ledger does not hold: URI (spelt as Spark's) -> bytes."""
-    base, listed = list_landed(settings)
-    sizes = {base + _uri_path(landed.path): landed.size for landed in listed}
+    sizes = _landing_sizes(settings)
     if not sizes:
         return {}
     ledgered = _ledgered(settings, lake.ingested_files.path, sorted(sizes))
