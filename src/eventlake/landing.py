@@ -45,6 +45,27 @@ def landing_date(uri: str) -> str:
     return match.group(1) if match else UNDATED
 
 
+# Greedy: the text after the last `/landing/events/`, so a lake root that itself holds
+# those words (`/data/landing/events/lake`) still yields the file's own place.
+_IN_LANDING = re.compile(".*/" + re.escape(LANDING_EVENTS) + "/(.+)", re.DOTALL)
+
+
+def path_in_landing(uri: str) -> str:
+    """A landing file's place in the landing zone (`event_date=…/event_hour=…/<name>`): its
+    URI without the lake's root. The ledger matches files by it rather than by the whole
+    URI, so a lake copied or moved to another folder or bucket (or from disk to S3) still
+    knows every file it ingested. A URI outside any landing zone is its own place."""
+    match = _IN_LANDING.fullmatch(uri)
+    return match.group(1) if match else uri
+
+
+def held_by_ledger(listed: Iterable[str], recorded: Iterable[str]) -> set[str]:
+    """The `listed` landing URIs the ledger's `recorded` URIs hold: the same place in the
+    landing zone, whatever root the lake had when each was recorded."""
+    places = {path_in_landing(uri) for uri in recorded}
+    return {uri for uri in listed if path_in_landing(uri) in places}
+
+
 @dataclass(frozen=True)
 class ListedFile:
     """A landed file as its store lists it: its absolute path (`/…` on disk, `/<key>` in a

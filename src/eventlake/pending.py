@@ -40,7 +40,7 @@ from eventlake.lake import (
     gold_consumer,
     open_delta,
 )
-from eventlake.landing import landing_date, list_landed
+from eventlake.landing import held_by_ledger, landing_date, list_landed
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -200,7 +200,7 @@ def _ledgered(settings: Settings, ledger_path: str, uris: list[str]) -> set[str]
     held = table.to_pyarrow_dataset().to_table(
         columns=["file_uri"], filter=pc.field("landing_date").isin(dates)
     )
-    return set(held.column("file_uri").to_pylist())
+    return held_by_ledger(uris, held.column("file_uri").to_pylist())
 
 
 # --- versions and watermarks -------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Bronze: every landed line, byte for byte, exactly once (contract §3).
 
 Exactly once through a ledger of its own, `_state/ingested_files` (one row per landing file
-ever ingested, keyed by URI, partitioned by the file's landing date). Bronze's own
-`source_file` column cannot serve: an erasure or retention that removes every row of a file
-would make the file look new, and the next run would ingest the erased lines again.
+ever ingested, by URI, partitioned by the file's landing date; files are matched by their
+place in the landing zone, so a moved lake keeps its ledger). Bronze's own `source_file`
+column cannot serve: an erasure or retention that removes every row of a file would make
+the file look new, and the next run would ingest the erased lines again.
 
 Each batch of new files is one bronze commit whose `userMetadata` names the batch's files;
 the ledger rows follow in a second commit. A run killed between the two is repaired by the
@@ -29,7 +30,7 @@ from eventlake.clock import as_utc, utc_now
 from eventlake.config import Settings
 from eventlake.hadoop_files import hadoop_fs
 from eventlake.lake import Lake
-from eventlake.landing import landing_date, list_landed
+from eventlake.landing import held_by_ledger, landing_date, list_landed
 from eventlake.runs import BronzeRun
 from eventlake.schemas import BRONZE_TABLE_PROPERTIES
 from eventlake.state import current_version, delta_table_exists, last_commit, record_run
@@ -102,20 +103,21 @@ def _as_spark_reports(uri: str) -> str:
 
 
 def ingested_files(spark: SparkSession, lake: Lake, candidates: list[str]) -> set[str]:
-    """Which of `candidates` (landing URIs) the ledger holds: a keyed lookup that reads only
-    the ledger partitions of the candidates' landing dates, never bronze."""
+    """Which of `candidates` (landing URIs) the ledger holds (`landing.held_by_ledger`): a
+    lookup that reads only the ledger partitions of the candidates' landing dates, never
+    bronze."""
     ledger = lake.ingested_files.path
     if not candidates or not delta_table_exists(spark, ledger):
         return set()
     dates = sorted({landing_date(uri) for uri in candidates})
-    wanted = spark.createDataFrame([(uri,) for uri in candidates], "file_uri STRING")
+    # The ledger's rows of those dates: about as many as the files listed, which the
+    # driver holds already. Matched in Python by their place in the landing zone.
     rows = (
         spark.read.format("delta").load(ledger)
         .where(F.col("landing_date").isin(dates))
-        .join(F.broadcast(wanted), "file_uri", "left_semi")
         .select("file_uri").collect()
     )
-    return {row[0] for row in rows}
+    return held_by_ledger(candidates, (row[0] for row in rows))
 
 
 def _ingest_metadata(batch_id: str, files: list[str]) -> str:
