@@ -61,11 +61,12 @@ CLASS_PATH_VARIABLES = ("SPARK_CONF_DIR", "HADOOP_CONF_DIR", "YARN_CONF_DIR", "S
 TRAINING_EVENTS = 2_000
 # The JVM's own notes about the archive (a mismatch, a class it skips) are not the user's.
 QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
-# A one-run JVM compiles with C1 only when the landing files it will ingest hold at most this
-# much: a run's work grows with its new data, not with the lake. Measured on 2 cores
-# (docs/benchmarks.md): with C1 only the demo's pipeline (20,000 new events, 3 MiB) took
-# 38.6-40.5 s rather than 48.9-50.1 s, an hour through the CLI on a 1 M-event lake 52 s
-# rather than 62 s, and that lake's first build (1 M new events, 151 MiB) 145 s, not 125 s.
+# A one-run JVM compiles with C1 only when its new data (landing files to ingest, bronze
+# lines silver has not read) holds at most this much: a run's work grows with its new data,
+# not with the lake. Measured on 2 cores (docs/benchmarks.md): with C1 only the demo's
+# pipeline (20,000 new events, 3 MiB) took 38.6-40.5 s rather than 48.9-50.1 s, an hour
+# through the CLI on a 1 M-event lake 52 s rather than 62 s, and that lake's first build
+# (1 M new events, 151 MiB) 145 s, not 125 s.
 QUICK_JVM_MAX_BYTES = 64 << 20
 # Without C2 the JVM reserves a 48 MB code cache rather than 240 MB; a gold build filled it
 # ("CodeCache is full. Compiler has been disabled.") and ran the rest of its life interpreted.
@@ -134,7 +135,7 @@ def jvm_launch(
     """What eventlake adds to a local JVM start: map the archive when there is one, or
     (`train_to`) write one there when the JVM exits; for a command that runs once and exits
     (`one_run`) over little new data, C1 only. `new_bytes`: the new data's size when the
-    caller has measured it already (`pending.Pending.new_landing_bytes`)."""
+    caller has measured it already (`pending.Pending.new_bytes`)."""
     compiler = C1_ONLY if one_run and little_new_data(settings, new_bytes) else ""
     if unusable() is not None:
         return JvmLaunch(compiler)
@@ -149,17 +150,18 @@ def jvm_launch(
 
 
 def little_new_data(settings: Settings, new_bytes: int | None = None) -> bool:
-    """True for a local lake whose landing files not yet ingested hold at most
+    """True for a local lake whose new data, the landing files not ingested yet and the
+    bronze lines silver has not read (`pending.new_data_bytes`), holds at most
     QUICK_JVM_MAX_BYTES (`new_bytes`, or measured here). An S3 lake's landing zone is not
     listed again for this."""
     if settings.is_s3:
         return False
     if new_bytes is not None:
         return new_bytes <= QUICK_JVM_MAX_BYTES
-    from eventlake.pending import new_landing_bytes
+    from eventlake.pending import new_data_bytes
 
     try:
-        return new_landing_bytes(settings) <= QUICK_JVM_MAX_BYTES
+        return new_data_bytes(settings) <= QUICK_JVM_MAX_BYTES
     except Exception:  # a speed choice never stops a run: the ledger's reader decides there
         log.debug("the landing files not ingested yet could not be sized; C2 as usual", exc_info=True)
         return False

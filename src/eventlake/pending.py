@@ -62,9 +62,11 @@ class Pending:
     """What a pipeline run would have to do; `reasons` says why in words, one per layer."""
 
     new_landing_files: int = 0
-    # Their bytes: how much new data a run that starts Spark will read (jvm_archive sizes
-    # its JVM's compiler by it).
+    # Their bytes, and the bytes of bronze's lines silver has not read: together the new
+    # data a run that starts Spark will read (`new_bytes`; jvm_archive sizes its JVM's
+    # compiler by it).
     new_landing_bytes: int = 0
+    bronze_unread_bytes: int = 0
     silver_behind: bool = False
     gold_behind: tuple[str, ...] = ()
     reasons: tuple[str, ...] = field(default=())
@@ -75,6 +77,13 @@ class Pending:
     # Bronze runs whose failed gate holds their lines back from silver (quality/held.py):
     # silver validates them again before it reads bronze, so they are silver's work.
     held_bronze_runs: tuple[str, ...] = ()
+
+    @property
+    def new_bytes(self) -> int:
+        """The new data a run reads: landing files not ingested and bronze's unread lines
+        (a run killed after bronze, or `eventlake bronze` run alone, leaves silver a backlog
+        with nothing new in landing)."""
+        return self.new_landing_bytes + self.bronze_unread_bytes
 
     @property
     def idle(self) -> bool:
@@ -128,6 +137,7 @@ def pending_work(settings: Settings, recompute: tuple[date, date] | None = None)
     silver_behind = bronze is not None and (
         silver_read is None or _changed_since(bronze, silver_read, adds_rows)
     )
+    unread = _bronze_unread_bytes(bronze, silver_read) if silver_behind else 0
     if silver_behind:
         reasons.append(f"silver: bronze is at version {bronze_version}, silver has read up to {silver_read}")
 
@@ -142,7 +152,7 @@ def pending_work(settings: Settings, recompute: tuple[date, date] | None = None)
         reasons.append(f"gold: {len(gold_behind)} table(s) behind silver ({', '.join(gold_behind)})")
     lines_to_recompute = recompute is not None and bronze is not None and _holds_ingest_days(bronze, *recompute)
     return Pending(
-        new_landing_files=new_files, new_landing_bytes=sum(new_landing.values()),
+        new_landing_files=new_files, new_landing_bytes=sum(new_landing.values()), bronze_unread_bytes=unread,
         silver_behind=silver_behind, gold_behind=tuple(gold_behind), reasons=tuple(reasons),
         recompute=recompute, lines_to_recompute=lines_to_recompute, held_bronze_runs=held,
     )
@@ -178,6 +188,37 @@ def _landing_sizes(settings: Settings) -> dict[str, int]:
 def new_landing_bytes(settings: Settings) -> int:
     """Bytes of the landing files bronze has not ingested yet: the new data of a run."""
     return sum(_unledgered_landing(settings, Lake.from_settings(settings)).values())
+
+
+def new_data_bytes(settings: Settings) -> int:
+    """`Pending.new_bytes` without the rest of `pending_work`: the landing files bronze has
+    not ingested and the bronze lines silver has not read, in bytes."""
+    lake = Lake.from_settings(settings)
+    landing = sum(_unledgered_landing(settings, lake).values())
+    silver_read = _watermarks(settings, lake).get(SILVER_CONSUMER)
+    return landing + _bronze_unread_bytes(open_delta(settings, lake.bronze_events.path), silver_read)
+
+
+# What `_bronze_unread_bytes` answers when the log cannot say: "much".
+_UNSIZED = 1 << 62
+
+
+def _bronze_unread_bytes(bronze: DeltaTable | None, silver_read: int | None) -> int:
+    """Bytes of the bronze data files silver has not read: those its row-adding commits
+    after version `silver_read` wrote (every live file when silver has read nothing). A
+    commit that does not say, or a log cleaned past the watermark, counts as `_UNSIZED`."""
+    if bronze is None:
+        return 0
+    if silver_read is None:
+        return int(sum(bronze.get_add_actions(flatten=True).column("size_bytes").to_pylist()))
+    newest = int(bronze.version())
+    if silver_read >= newest:
+        return 0
+    commits = [c for c in bronze.history(newest - silver_read) if int(c.get("version", newest)) > silver_read]
+    if len(commits) < newest - silver_read:
+        return _UNSIZED
+    written = [_metric(c, "numOutputBytes") for c in commits if adds_rows(c)]
+    return _UNSIZED if None in written else sum(b for b in written if b is not None)
 
 
 def _unledgered_landing(settings: Settings, lake: Lake) -> dict[str, int]:

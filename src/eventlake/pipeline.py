@@ -312,7 +312,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
                 return 0
             log.info("pipeline: %s%s", pending.describe(),
                      "" if recompute is None else f"; recomputing {recompute[0]}..{recompute[1]}")
-            layers, new_bytes = pending.layers(), pending.new_landing_bytes
+            layers, new_bytes = pending.layers(), pending.new_bytes
             for layer in LAYERS:
                 if layer not in layers:
                     print(f"{layer:>6}: skipped, nothing to do: {pending.skipped(layer)}")
