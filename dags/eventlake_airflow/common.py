@@ -90,7 +90,7 @@ class LakeSparkSubmitOperator(SparkSubmitOperator):
     `secret_env_params` maps environment variables to run params that must never be
     rendered, logged or put on a command line (the raw user id of an erasure).
     `one_run`: the job is one pipeline run whose work follows its new data (landing files
-    to ingest, bronze lines silver has not read), so its driver JVM compiles with C1 only
+    to ingest, what silver and gold have not read), so its driver JVM compiles with C1 only
     when that data is small and no range is recomputed,
     as `eventlake pipeline`'s does (eventlake.jvm_archive, docs/deployment.md).
     """

@@ -62,11 +62,11 @@ TRAINING_EVENTS = 2_000
 # The JVM's own notes about the archive (a mismatch, a class it skips) are not the user's.
 QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 # A one-run JVM compiles with C1 only when its new data (landing files to ingest, bronze
-# lines silver has not read) holds at most this much: a run's work grows with its new data,
-# not with the lake. Measured on 2 cores (docs/benchmarks.md): with C1 only the demo's
-# pipeline (20,000 new events, 3 MiB) took 38.6-40.5 s rather than 48.9-50.1 s, an hour
-# through the CLI on a 1 M-event lake 52 s rather than 62 s, and that lake's first build
-# (1 M new events, 151 MiB) 145 s, not 125 s.
+# lines silver has not read, silver rows gold has not reflected) holds at most this much:
+# a run's work grows with its new data, not with the lake. Measured on 2 cores
+# (docs/benchmarks.md): with C1 only the demo's pipeline (20,000 new events, 3 MiB) took
+# 38.6-40.5 s rather than 48.9-50.1 s, an hour through the CLI on a 1 M-event lake 52 s
+# rather than 62 s, and that lake's first build (1 M new events, 151 MiB) 145 s, not 125 s.
 QUICK_JVM_MAX_BYTES = 64 << 20
 # Without C2 the JVM reserves a 48 MB code cache rather than 240 MB; a gold build filled it
 # ("CodeCache is full. Compiler has been disabled.") and ran the rest of its life interpreted.
@@ -150,10 +150,10 @@ def jvm_launch(
 
 
 def little_new_data(settings: Settings, new_bytes: int | None = None) -> bool:
-    """True for a local lake whose new data, the landing files not ingested yet and the
-    bronze lines silver has not read (`pending.new_data_bytes`), holds at most
-    QUICK_JVM_MAX_BYTES (`new_bytes`, or measured here). An S3 lake's landing zone is not
-    listed again for this."""
+    """True for a local lake whose new data (`pending.new_data_bytes`: the landing files not
+    ingested yet, the bronze lines silver has not read, the silver rows gold has not
+    reflected) holds at most QUICK_JVM_MAX_BYTES (`new_bytes`, or measured here). An S3
+    lake's landing zone is not listed again for this."""
     if settings.is_s3:
         return False
     if new_bytes is not None:

@@ -62,11 +62,12 @@ class Pending:
     """What a pipeline run would have to do; `reasons` says why in words, one per layer."""
 
     new_landing_files: int = 0
-    # Their bytes, and the bytes of bronze's lines silver has not read: together the new
-    # data a run that starts Spark will read (`new_bytes`; jvm_archive sizes its JVM's
-    # compiler by it).
+    # Their bytes, the bytes of bronze's lines silver has not read and of silver's rows
+    # gold has not reflected: together the new data a run that starts Spark will read
+    # (`new_bytes`; jvm_archive sizes its JVM's compiler by it).
     new_landing_bytes: int = 0
     bronze_unread_bytes: int = 0
+    silver_unread_bytes: int = 0
     silver_behind: bool = False
     gold_behind: tuple[str, ...] = ()
     reasons: tuple[str, ...] = field(default=())
@@ -80,10 +81,11 @@ class Pending:
 
     @property
     def new_bytes(self) -> int:
-        """The new data a run reads: landing files not ingested and bronze's unread lines
-        (a run killed after bronze, or `eventlake bronze` run alone, leaves silver a backlog
-        with nothing new in landing)."""
-        return self.new_landing_bytes + self.bronze_unread_bytes
+        """The new data a run reads: landing files not ingested, bronze's lines silver has
+        not read and silver's rows gold has not reflected (a run killed after bronze or
+        silver, or a layer run alone, leaves the next layer a backlog with nothing new in
+        landing)."""
+        return self.new_landing_bytes + self.bronze_unread_bytes + self.silver_unread_bytes
 
     @property
     def idle(self) -> bool:
@@ -137,7 +139,7 @@ def pending_work(settings: Settings, recompute: tuple[date, date] | None = None)
     silver_behind = bronze is not None and (
         silver_read is None or _changed_since(bronze, silver_read, adds_rows)
     )
-    unread = _bronze_unread_bytes(bronze, silver_read) if silver_behind else 0
+    unread = _unread_bytes(bronze, silver_read, adds_rows) if silver_behind else 0
     if silver_behind:
         reasons.append(f"silver: bronze is at version {bronze_version}, silver has read up to {silver_read}")
 
@@ -148,11 +150,13 @@ def pending_work(settings: Settings, recompute: tuple[date, date] | None = None)
         reasons.append(f"silver: bronze run(s) {', '.join(held)} held by a failed quality gate, to validate again")
 
     gold_behind = _gold_behind(settings, lake, watermarks)
+    silver_unread = _silver_unread_bytes(settings, lake, watermarks) if gold_behind else 0
     if gold_behind:
         reasons.append(f"gold: {len(gold_behind)} table(s) behind silver ({', '.join(gold_behind)})")
     lines_to_recompute = recompute is not None and bronze is not None and _holds_ingest_days(bronze, *recompute)
     return Pending(
         new_landing_files=new_files, new_landing_bytes=sum(new_landing.values()), bronze_unread_bytes=unread,
+        silver_unread_bytes=silver_unread,
         silver_behind=silver_behind, gold_behind=tuple(gold_behind), reasons=tuple(reasons),
         recompute=recompute, lines_to_recompute=lines_to_recompute, held_bronze_runs=held,
     )
@@ -192,33 +196,54 @@ def new_landing_bytes(settings: Settings) -> int:
 
 def new_data_bytes(settings: Settings) -> int:
     """`Pending.new_bytes` without the rest of `pending_work`: the landing files bronze has
-    not ingested and the bronze lines silver has not read, in bytes."""
+    not ingested, the bronze lines silver has not read and the silver rows gold has not
+    reflected, in bytes."""
     lake = Lake.from_settings(settings)
     landing = sum(_unledgered_landing(settings, lake).values())
-    silver_read = _watermarks(settings, lake).get(SILVER_CONSUMER)
-    return landing + _bronze_unread_bytes(open_delta(settings, lake.bronze_events.path), silver_read)
+    watermarks = _watermarks(settings, lake)
+    bronze = open_delta(settings, lake.bronze_events.path)
+    return (landing + _unread_bytes(bronze, watermarks.get(SILVER_CONSUMER), adds_rows)
+            + _silver_unread_bytes(settings, lake, watermarks))
 
 
-# What `_bronze_unread_bytes` answers when the log cannot say: "much".
+# What `_unread_bytes` answers when the log cannot say: "much".
 _UNSIZED = 1 << 62
+# The bytes a commit wrote, by operation: appends and overwrites, MERGE, DELETE and UPDATE.
+_BYTES_WRITTEN = ("numOutputBytes", "numTargetBytesAdded", "numAddedBytes")
 
 
-def _bronze_unread_bytes(bronze: DeltaTable | None, silver_read: int | None) -> int:
-    """Bytes of the bronze data files silver has not read: those its row-adding commits
-    after version `silver_read` wrote (every live file when silver has read nothing). A
-    commit that does not say, or a log cleaned past the watermark, counts as `_UNSIZED`."""
-    if bronze is None:
+def _unread_bytes(table: DeltaTable | None, read: int | None, counts: Callable[[dict[str, Any]], bool]) -> int:
+    """Bytes of the data files a consumer that has read `table` up to version `read` reads
+    next: those written by the commits after it that `counts` (every live file when it has
+    read nothing). A commit that does not say, or a log cleaned past `read`, counts as
+    `_UNSIZED`."""
+    if table is None:
         return 0
-    if silver_read is None:
-        return int(sum(bronze.get_add_actions(flatten=True).column("size_bytes").to_pylist()))
-    newest = int(bronze.version())
-    if silver_read >= newest:
+    if read is None:
+        return int(sum(table.get_add_actions(flatten=True).column("size_bytes").to_pylist()))
+    newest = int(table.version())
+    if read >= newest:
         return 0
-    commits = [c for c in bronze.history(newest - silver_read) if int(c.get("version", newest)) > silver_read]
-    if len(commits) < newest - silver_read:
+    commits = [c for c in table.history(newest - read) if int(c.get("version", newest)) > read]
+    if len(commits) < newest - read:
         return _UNSIZED
-    written = [_metric(c, "numOutputBytes") for c in commits if adds_rows(c)]
-    return _UNSIZED if None in written else sum(b for b in written if b is not None)
+    total = 0
+    for commit in filter(counts, commits):
+        written = [size for name in _BYTES_WRITTEN if (size := _metric(commit, name)) is not None]
+        if not written:
+            return _UNSIZED
+        total += written[0]
+    return total
+
+
+def _silver_unread_bytes(settings: Settings, lake: Lake, watermarks: dict[str, int]) -> int:
+    """Bytes of silver's changes since the gold table furthest behind reflected it (all of
+    silver when a table has reflected nothing)."""
+    from eventlake.gold.tables import GOLD_TABLES
+
+    reads = [watermarks.get(gold_consumer(name)) for name in GOLD_TABLES]
+    oldest = None if None in reads else min(r for r in reads if r is not None)
+    return _unread_bytes(open_delta(settings, lake.silver_events.path), oldest, changes_gold)
 
 
 def _unledgered_landing(settings: Settings, lake: Lake) -> dict[str, int]:

@@ -300,23 +300,24 @@ def test_a_hold_that_is_not_a_hold_is_named_in_one_line_not_a_stack_trace(tmp_pa
 
 
 def _data_files(table_path: str) -> dict[str, int]:
-    """A Delta table's parquet data files on disk (log excluded) -> bytes: the reference
-    the log's sizes are compared with."""
+    """A Delta table's parquet data files on disk (its log and change-data files excluded)
+    -> bytes: the reference the log's sizes are compared with."""
     from pathlib import Path
 
     root = Path(table_path)
-    return {str(p): p.stat().st_size for p in root.rglob("*.parquet") if "_delta_log" not in p.parts}
+    return {str(p): p.stat().st_size for p in root.rglob("*.parquet")
+            if "_delta_log" not in p.parts and "_change_data" not in p.parts}
 
 
-def test_the_new_data_a_run_reads_counts_bronze_lines_silver_has_not_read(spark, tmp_path, monkeypatch):
-    """A run killed after bronze (or `eventlake bronze` alone) leaves silver a backlog with
-    nothing new in landing: that backlog is the next run's new data too, and sizes its
-    JVM's compiler (a large backlog keeps C2)."""
+def test_the_new_data_a_run_reads_counts_what_a_layer_has_not_read_yet(spark, tmp_path, monkeypatch):
+    """A run killed after bronze or silver (or a layer run alone) leaves the next layer a
+    backlog with nothing new in landing: that backlog is the next run's new data too, and
+    sizes its JVM's compiler (a large backlog keeps C2)."""
     from eventlake import jvm_archive
     from eventlake.pending import new_data_bytes
 
     settings = lake_settings(tmp_path / "lake")
-    bronze_path = Lake.from_settings(settings).bronze_events.path
+    bronze_path, silver_path = Lake.from_settings(settings).bronze_events.path, Lake.from_settings(settings).silver_events.path
     generate_traffic(settings, events=120, days=1, start_date=date(2026, 11, 2), seed=4)
     run_pipeline(spark, settings, run_id="bronze-only", layers=("bronze",), quality=False)
     first_files = _data_files(bronze_path)
@@ -327,13 +328,24 @@ def test_the_new_data_a_run_reads_counts_bronze_lines_silver_has_not_read(spark,
     monkeypatch.setattr(jvm_archive, "QUICK_JVM_MAX_BYTES", state.new_bytes - 1)
     assert not jvm_archive.little_new_data(settings)
 
+    # Silver has read bronze; gold has reflected nothing: all of silver is gold's new data.
     run_pipeline(spark, settings, run_id="silver", layers=("silver",), quality=False)
-    assert pending_work(settings).bronze_unread_bytes == new_data_bytes(settings) == 0
+    silver_files = _data_files(silver_path)
+    state = pending_work(settings)
+    assert state.bronze_unread_bytes == 0
+    assert state.silver_unread_bytes == state.new_bytes == new_data_bytes(settings) == sum(silver_files.values()) > 0
+    run_pipeline(spark, settings, run_id="gold", layers=("gold",), quality=False)
+    assert pending_work(settings).idle and new_data_bytes(settings) == 0
     assert jvm_archive.little_new_data(settings)
 
     # Another bronze run: only its own files are silver's new data (read from the commits
-    # after silver's watermark, not from the whole table).
+    # after silver's watermark, not from the whole table); then silver's new files gold's.
     generate_traffic(settings, events=40, days=1, start_date=date(2026, 11, 3), seed=5)
     run_pipeline(spark, settings, run_id="bronze-again", layers=("bronze",), quality=False)
     added = {path: size for path, size in _data_files(bronze_path).items() if path not in first_files}
     assert pending_work(settings).bronze_unread_bytes == new_data_bytes(settings) == sum(added.values()) > 0
+    run_pipeline(spark, settings, run_id="silver-again", layers=("silver",), quality=False)
+    added = {path: size for path, size in _data_files(silver_path).items() if path not in silver_files}
+    state = pending_work(settings)
+    assert (state.bronze_unread_bytes, state.new_landing_bytes) == (0, 0)
+    assert state.silver_unread_bytes == new_data_bytes(settings) == sum(added.values()) > 0
