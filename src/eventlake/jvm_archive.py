@@ -162,8 +162,8 @@ def little_new_data(settings: Settings, new_bytes: int | None = None) -> bool:
 
     try:
         return new_data_bytes(settings) <= QUICK_JVM_MAX_BYTES
-    except Exception:  # a speed choice never stops a run: the ledger's reader decides there
-        log.debug("the landing files not ingested yet could not be sized; C2 as usual", exc_info=True)
+    except Exception:  # a speed choice never stops a run: the layers' own readers decide there
+        log.debug("the run's new data could not be sized; C2 as usual", exc_info=True)
         return False
 
 

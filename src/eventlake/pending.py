@@ -139,7 +139,7 @@ def pending_work(settings: Settings, recompute: tuple[date, date] | None = None)
     silver_behind = bronze is not None and (
         silver_read is None or _changed_since(bronze, silver_read, adds_rows)
     )
-    unread = _unread_bytes(bronze, silver_read, adds_rows) if silver_behind else 0
+    bronze_unread = _unread_bytes(bronze, silver_read, adds_rows) if silver_behind else 0
     if silver_behind:
         reasons.append(f"silver: bronze is at version {bronze_version}, silver has read up to {silver_read}")
 
@@ -155,8 +155,8 @@ def pending_work(settings: Settings, recompute: tuple[date, date] | None = None)
         reasons.append(f"gold: {len(gold_behind)} table(s) behind silver ({', '.join(gold_behind)})")
     lines_to_recompute = recompute is not None and bronze is not None and _holds_ingest_days(bronze, *recompute)
     return Pending(
-        new_landing_files=new_files, new_landing_bytes=sum(new_landing.values()), bronze_unread_bytes=unread,
-        silver_unread_bytes=silver_unread,
+        new_landing_files=new_files, new_landing_bytes=sum(new_landing.values()),
+        bronze_unread_bytes=bronze_unread, silver_unread_bytes=silver_unread,
         silver_behind=silver_behind, gold_behind=tuple(gold_behind), reasons=tuple(reasons),
         recompute=recompute, lines_to_recompute=lines_to_recompute, held_bronze_runs=held,
     )
