@@ -199,10 +199,9 @@ def new_data_bytes(settings: Settings) -> int:
     not ingested, the bronze lines silver has not read and the silver rows gold has not
     reflected, in bytes."""
     lake = Lake.from_settings(settings)
-    landing = sum(_unledgered_landing(settings, lake).values())
     watermarks = _watermarks(settings, lake)
     bronze = open_delta(settings, lake.bronze_events.path)
-    return (landing + _unread_bytes(bronze, watermarks.get(SILVER_CONSUMER), adds_rows)
+    return (new_landing_bytes(settings) + _unread_bytes(bronze, watermarks.get(SILVER_CONSUMER), adds_rows)
             + _silver_unread_bytes(settings, lake, watermarks))
 
 
