@@ -35,6 +35,10 @@ def test_a_layer_is_one_checkpoint_whose_actions_record_results_and_render_docs(
         "eventlake_spark_suite_frame", "eventlake_pandas_suite_frame",
     }
     assert [action.type for action in stored.actions] == ["eventlake_layer_data_docs", "eventlake_results_table"]
+    # It ran without GX's config-variables template, which GX parses on every lookup of a
+    # context variable (engine.GxWorkspace).
+    context = _workspace(lake).context
+    assert not (Path(context.root_directory) / context.config.config_variables_file_path).exists()
 
     # The results action: the report and the lake's results table hold the same results.
     assert {r.suite for r in report.results} == set(suites)

@@ -120,6 +120,12 @@ class GxWorkspace:
         self.root = Path(tempfile.mkdtemp(prefix="eventlake-gx-"))
         atexit.register(shutil.rmtree, self.root, ignore_errors=True)
         self.context = gx.get_context(mode="file", project_root_dir=str(self.root))
+        # GX parses its config-variables file (a template of comments) each time it reads a
+        # context variable, such as a store's name: 379 times in gold's checkpoint run,
+        # about 0.35 ms each. eventlake sets no variable there; without the file GX takes
+        # "no variables" at once.
+        if variables := self.context.config.config_variables_file_path:
+            (Path(self.context.root_directory) / variables).unlink(missing_ok=True)
         self.context.enable_analytics(False)
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         results_dir.mkdir(parents=True, exist_ok=True)
