@@ -95,6 +95,38 @@ def test_late_events_change_their_periods_only_and_equal_a_full_rebuild(
     assert _snapshot(spark, fresh) == after
 
 
+def _files_per_period(spark, settings, name: str) -> dict:
+    """How many data files hold each period's rows of a gold table."""
+    from pyspark.sql import functions as F
+
+    table = GOLD_TABLES[name]
+    located = spark.read.format("delta").load(Lake.from_settings(settings).gold(name).path).select(
+        F.col(table.period_column).alias("period"), F.input_file_name().alias("file")
+    )
+    return {r["period"]: r["files"] for r in located.groupBy("period").agg(F.countDistinct("file").alias("files")).collect()}
+
+
+def test_each_period_is_written_to_one_file_by_a_build_and_by_a_rebuild(spark, copy_of_built):
+    """One file per group of whole periods, so a later rebuild of a period rewrites only the
+    files holding it: after the first build (many periods at once) and after a run that
+    rebuilds one period of a table or several."""
+    settings = copy_of_built
+    for name in GOLD_TABLES:
+        assert set(_files_per_period(spark, settings, name).values()) == {1}, name
+    write_silver(spark, Lake.from_settings(settings).silver_events.path, _late_rows())
+
+    run = build_gold(spark, settings, run_id="late")
+
+    single = [r.table for r in run.tables if len(r.periods) == 1 and ".." not in r.periods[0]]
+    assert {"track_hourly", "event_metrics_weekly"} <= set(single)  # both paths are taken
+    assert any(len(r.periods) > 1 or ".." in r.periods[0] for r in run.tables)
+    for name in GOLD_TABLES:
+        assert set(_files_per_period(spark, settings, name).values()) == {1}, name
+    for name in single:
+        history = DeltaTable.forPath(spark, Lake.from_settings(settings).gold(name).path).history(1).first()
+        assert history["operationMetrics"]["numFiles"] == "1", name  # the one period's rows
+
+
 def test_a_repeated_run_writes_nothing(spark, copy_of_built):
     settings = copy_of_built
     versions, before = _versions(spark, settings), _snapshot(spark, settings)
