@@ -271,8 +271,11 @@ class RowsCounted:
     last_event_id: str | None
 
 
-def silver_run_rows_counted(ctx: BatchContext, rows: DataFrame) -> RowsCounted:
-    """`silver_run_rows`' rows counted, once for the builders that ask (one Spark job)."""
+def silver_run_rows_counted(ctx: BatchContext) -> RowsCounted:
+    """`silver_run_rows`' rows counted, once for the builders that ask (one Spark job).
+    For a run whose rows are a frame, not a Skip: the callers check that first."""
+    rows = silver_run_rows(ctx)  # before the count's turn at the shared lock, which it takes too
+    assert not isinstance(rows, Skip), "only a run whose silver rows are a frame is counted"
 
     def count() -> RowsCounted:
         counted = rows.agg(
@@ -303,7 +306,7 @@ def silver_run_metrics(ctx: BatchContext) -> DataFrame | Skip:
     if isinstance(rows, Skip):
         found = 0 if not summary["silver_rows"] else None
     else:
-        found = silver_run_rows_counted(ctx, rows).rows if summary.get("bronze_versions") else None
+        found = silver_run_rows_counted(ctx).rows if summary.get("bronze_versions") else None
     lines_read = int(summary["lines_read"])
     quarantined = int(summary["quarantined"])
     reconciles = summary.get("reconciles")
@@ -358,7 +361,7 @@ def silver_event_ids(ctx: BatchContext) -> DataFrame | Skip:
     if isinstance(rows, Skip):
         return silver.select("event_id")
     ids = silver.select("event_id")
-    counted = silver_run_rows_counted(ctx, rows)
+    counted = silver_run_rows_counted(ctx)
     first, last = counted.first_event_id, counted.last_event_id
     if first is not None and last is not None:
         # The same rows, found through file statistics: time-ordered ids (UUIDv7, the
