@@ -127,14 +127,39 @@ def consent_keeps(event: Mapping[str, Any], consent_category: str) -> bool:
     return consent_category == ESSENTIAL or effective_consent(event).analytics
 
 
-def truncate_ip(ip: str) -> str | None:
-    """IPv4 to its /24 network address, IPv6 to its /48; None for anything unparseable."""
-    try:
-        address = ipaddress.ip_address(ip.strip())
-    except (ValueError, AttributeError):
+def parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a client or proxy wrote, with or without a port: `203.0.113.7`,
+    `203.0.113.7:4711`, `2001:db8::1`, `[2001:db8::1]` or `[2001:db8::1]:4711` (proxies
+    such as Azure's Application Gateway write the port into X-Forwarded-For). None for
+    anything else."""
+    if not isinstance(text, str):
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    text = text.strip()
+    if text.startswith("["):  # a bracketed IPv6 address, perhaps with a port after it
+        text, _, port = text[1:].partition("]")
+        if port and not (port.startswith(":") and port[1:].isascii() and port[1:].isdigit()):
+            return None
+    elif text.count(":") == 1:  # IPv4 with a port (an IPv6 address has two colons or more)
+        text, _, port = text.partition(":")
+        if not (port.isascii() and port.isdigit()):
+            return None
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def truncate_ip(ip: str) -> str | None:
+    """IPv4 to its /24 network address, IPv6 to its /48; None for anything unparseable.
+
+    An IPv6 address that carries an IPv4 one where a /48 would keep it is truncated as that
+    IPv4 address: IPv4-mapped (`::ffff:203.0.113.5`) and 6to4 (`2002:cb00:7105::…`, whose
+    bits 16-47 are the whole IPv4 address, inside any /48)."""
+    address = parse_ip(ip)
+    if address is None:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        address = address.ipv4_mapped or address.sixtofour or address
     prefix = 24 if address.version == 4 else 48
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
 

@@ -118,6 +118,17 @@ def test_x_forwarded_for_is_believed_only_from_trusted_proxies(tmp_path):
         assert [e["ip_truncated"] for e in landed_events(running.lake)] == [expected]
 
 
+def test_forwarded_hops_with_ports_and_6to4_clients_keep_only_a_24(tmp_path):
+    # A proxy that writes ports (Azure's Application Gateway does) is still recognised as a
+    # proxy; the client behind it, a 6to4 address, carries its whole IPv4 address in any /48.
+    settings = collector_settings(tmp_path, EVENTLAKE_TRUSTED_PROXIES="127.0.0.1/32,10.0.0.0/8")
+    with serve(settings) as running:
+        with running.client() as client:
+            post_events(client, [event()], headers={
+                "x-api-key": API_KEY, "x-forwarded-for": "[2002:cb00:7105:1::5]:51000, 10.0.0.9:8080"})
+    assert [e["ip_truncated"] for e in landed_events(running.lake)] == ["203.0.113.0"]
+
+
 def test_api_key_producers_keep_the_user_id_they_send(collector):
     with collector.client() as client:
         response = post_events(client, [event(user_id="u-7", device_id=None)], headers={"x-api-key": API_KEY})

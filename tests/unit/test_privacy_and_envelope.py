@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from eventlake.envelope import check_event, load_json, normalise, parse_timestamp
 from eventlake.privacy import (
@@ -28,11 +31,39 @@ TAXONOMY = load_taxonomy()
         ("203.0.113.77", "203.0.113.0"),
         ("2001:db8:abcd:12:1:2:3:4", "2001:db8:abcd::"),
         ("::ffff:198.51.100.9", "198.51.100.0"),
+        # 6to4: the /48 would hold the whole IPv4 address (203.0.113.5) in bits 16-47.
+        ("2002:cb00:7105:1::5", "203.0.113.0"),
+        # A port, as some proxies write X-Forwarded-For hops.
+        ("203.0.113.77:4711", "203.0.113.0"),
+        ("[2001:db8:abcd:12::1]:443", "2001:db8:abcd::"),
+        ("[2001:db8:abcd:12::1]", "2001:db8:abcd::"),
+        ("203.0.113.77:port", None),
+        ("[2001:db8::1]x", None),
         ("not an ip", None),
+        ("", None),
     ],
 )
 def test_ip_truncation(ip, truncated):
     assert truncate_ip(ip) == truncated
+
+
+@given(st.ip_addresses(v=4), st.integers(0, 65535), st.integers(0, 2**80 - 1))
+def test_every_spelling_of_an_ipv4_address_keeps_only_its_24(v4, port, rest):
+    """However an IPv4 client is written (with a port, IPv4-mapped, inside a 6to4 prefix with
+    any subnet and interface bits), what is kept is its /24, never more."""
+    network = str(ipaddress.ip_network(f"{v4}/24", strict=False).network_address)
+    sixtofour = ipaddress.IPv6Address((0x2002 << 112) | (int(v4) << 80) | rest)
+    for spelling in (str(v4), f"{v4}:{port}", f"::ffff:{v4}", str(sixtofour), f"[{sixtofour}]:{port}"):
+        assert truncate_ip(spelling) == network, spelling
+
+
+@given(st.ip_addresses(v=6))
+def test_an_ipv6_address_keeps_at_most_its_48_or_an_ipv4_24(v6):
+    kept = ipaddress.ip_address(truncate_ip(str(v6)))
+    if kept.version == 6:
+        assert int(kept) & ((1 << 80) - 1) == 0 and int(kept) >> 80 == int(v6) >> 80
+    else:
+        assert int(kept) & 0xFF == 0
 
 
 @pytest.mark.parametrize(

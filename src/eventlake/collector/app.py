@@ -25,7 +25,7 @@ import orjson
 from eventlake.config import Settings
 from eventlake.envelope import INVALID_FIELD, Rejection, check_event, parse_timestamp
 from eventlake.landing import LandingSink, sink_for
-from eventlake.privacy import consent_keeps, truncate_ip
+from eventlake.privacy import consent_keeps, parse_ip, truncate_ip
 from eventlake.taxonomy import Taxonomy, load_taxonomy
 
 from . import analytics, segment_api, telemetry
@@ -354,11 +354,8 @@ class CollectorApp:
         return truncated
 
     def _is_trusted(self, address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in network for network in self._trusted)
+        ip = parse_ip(address)
+        return ip is not None and any(ip in network for network in self._trusted)
 
     def _rate_limit(self, principal: Principal, device_id: Any, route: str, request: Request) -> None:
         """000's per-device window (or its per-user fallback when no device is named), and a
