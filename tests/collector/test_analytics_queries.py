@@ -81,7 +81,10 @@ def test_the_window_default_is_002s_setting(tmp_path, lake_with_silver):
 def test_bad_parameters_and_missing_credentials_are_problems(tmp_path):
     with serve(collector_settings(tmp_path)) as running, running.client() as client:
         for query in ("/v1/analytics/events/recent?limit=0", "/v1/analytics/events/recent?limit=abc",
-                      "/v1/analytics/events/recent?limit=1001", "/v1/analytics/metrics/summary?windowMinutes=99999"):
+                      "/v1/analytics/events/recent?limit=1001", "/v1/analytics/metrics/summary?windowMinutes=99999",
+                      # digits to str.isdigit(), not to int(): "²", "①", Arabic-Indic "٣"
+                      "/v1/analytics/events/recent?limit=%C2%B2", "/v1/analytics/events/recent?limit=%E2%91%A0",
+                      "/v1/analytics/metrics/summary?windowMinutes=%D9%A3"):
             answer = client.get(query, headers=AUTH)
             assert answer.status_code == 400 and answer.json()["code"] == "INVALID_FIELD", query
         assert client.get("/v1/analytics/events/recent").status_code == 401

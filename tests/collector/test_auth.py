@@ -162,3 +162,31 @@ def test_time_claims_must_be_finite_numbers(collector, payload, claim):
             "authorization": "Bearer " + hs256_from_text(f'{{"sub": "u", "exp": {GOOD_EXP}, "iat": {GOOD_EXP - 60}}}')})
     assert (response.status_code, response.json()["detail"]) == (401, f"token {claim!r} is not a finite number")
     assert sound.status_code == 202
+
+
+def test_a_token_decides_the_user_even_when_it_names_none(tmp_path):
+    """Contract §2: the collector sets user_id from the token's `sub` when a token is
+    presented. A token without `sub` must not let its client pick the user: user_id is null."""
+    with serve(collector_settings(tmp_path)) as running:
+        with running.client() as client:
+            named = post_events(client, [event(event_id="named", user_id="someone-else")], headers=bearer("user-1"))
+            unnamed = post_events(client, [event(event_id="unnamed", user_id="someone-else")], headers=bearer(None))
+    assert (named.status_code, unnamed.status_code) == (202, 202)
+    assert {e["event_id"]: e["user_id"] for e in landed_events(running.lake)} == {"named": "user-1", "unnamed": None}
+
+
+def test_a_sub_that_is_no_unicode_text_is_401_on_every_route(collector):
+    """A JSON escape of a lone surrogate decodes to a string no UTF-8 line can hold."""
+    headers = {"authorization": "Bearer " + hs256_from_text(f'{{"sub": "u\\ud800", "exp": {GOOD_EXP}}}'),
+               "content-type": "application/json"}
+    play = {"eventType": "play_start", "trackId": "01HXK5Z8Q4M3N2P1R0S9T8V7W6",
+            "clientTimestamp": T0.isoformat().replace("+00:00", "Z")}
+    with collector.client() as client:
+        responses = [
+            post_events(client, [event()], headers=headers),
+            client.post("/telemetry/playback", content=json.dumps(play), headers=headers),
+        ]
+    for response in responses:
+        assert (response.status_code, response.json()["detail"]) == (
+            401, "token 'sub' must be a string of 1 to 64 characters")
+    assert landed_events(collector.lake) == []

@@ -139,3 +139,23 @@ def test_telemetry_requires_credentials(collector):
         response = client.post("/telemetry/playback", content=orjson.dumps(playback()),
                                headers={"content-type": "application/json"})
     assert response.status_code == 401
+
+
+def test_a_device_id_no_utf_8_can_hold_is_refused_and_its_batch_neighbours_land(tmp_path):
+    """A JSON escape of a lone surrogate decodes to a string no landing line can hold. Without
+    a sessionId the collector derives one from the device id: that used to raise, a 500 that
+    lost the valid events of the same batch."""
+    lone = '"dev_\\ud800"'  # JSON text: the six characters \ud800 inside the string
+    single = orjson.dumps(playback(sessionId=None, deviceId="LONE")).decode().replace('"LONE"', lone)
+    batch = orjson.dumps({"events": [playback(), playback(sessionId=None, deviceId="LONE")]}).decode().replace('"LONE"', lone)
+    assert single.count("ud800") == batch.count("ud800") == 1
+    headers = {"content-type": "application/json", **bearer("listener-1")}
+    with serve(collector_settings(tmp_path)) as running:
+        with running.client() as client:
+            one = client.post("/telemetry/playback", content=single, headers=headers)
+            many = client.post("/telemetry/playback/batch", content=batch, headers=headers)
+    assert one.status_code == 400 and one.headers["content-type"] == "application/problem+json"
+    assert many.status_code == 202
+    assert (many.json()["accepted"], many.json()["rejected"]) == (1, 1)
+    assert [e["session_id"] for e in landed_events(running.lake)] == ["sess_abc123"]
+

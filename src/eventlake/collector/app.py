@@ -402,7 +402,9 @@ class CollectorApp:
         }
         if enrichment["user_agent"] is not None:
             enrichment["user_agent"] = enrichment["user_agent"][:512]
-        if principal.user_id is not None:
+        if principal.kind == "user":
+            # A token decides the user, also when it names none: a token without `sub` does
+            # not let the client attribute its events to a user of its choosing.
             enrichment["user_id"] = principal.user_id
         taxonomy, dumps = self.taxonomy, orjson.dumps
         new_event_id = uuid7_maker(unix_ms)
@@ -683,7 +685,8 @@ def _query_int(request: Request, name: str, default: int, lowest: int, highest: 
     if not values:
         return default
     text = values[-1].strip()
-    if not text.isdigit() or not lowest <= int(text) <= highest:
+    # ASCII digits only: str.isdigit() also holds for "²" or "①", which int() refuses.
+    if not (text.isascii() and text.isdigit()) or not lowest <= int(text) <= highest:
         raise Problem(400, "invalid-parameter", "Invalid parameter",
                       f"{name} must be a whole number from {lowest} to {highest}, not {text[:20]!r}",
                       code="INVALID_FIELD")

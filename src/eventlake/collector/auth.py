@@ -177,10 +177,23 @@ class Authenticator:
             if (value is not None or claim == "exp") and not _is_finite_number(value):
                 raise AuthError(f"token {claim!r} is not a finite number")
         subject = claims.get("sub")
-        if subject is not None and (not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT_LENGTH):
+        if subject is not None and (
+            not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT_LENGTH
+            or not _is_unicode_text(subject)
+        ):
             raise AuthError(f"token 'sub' must be a string of 1 to {MAX_SUBJECT_LENGTH} characters")
         assert exp is not None  # the loop above refused a missing exp
         return float(exp), (float(nbf) if nbf is not None else None), subject
+
+
+def _is_unicode_text(text: str) -> bool:
+    """False for a string holding a lone surrogate (a JSON "\ud800" escape), which no UTF-8
+    line in the lake can carry."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _basic_user(credentials: str) -> bytes:

@@ -104,7 +104,10 @@ def derived_session_id(salt: str, user_id: str | None, device_id: str | None, da
     gets one session per device (or user) and UTC day. Salted and hashed, so the raw ids
     never show through it."""
     owner = f"d:{device_id}" if device_id else f"u:{user_id or ''}"
-    digest = hashlib.sha256(f"{owner}|{day:%Y-%m-%d}|{salt}".encode()).hexdigest()
+    # "surrogatepass": a JSON "\ud800" escape decodes to a lone surrogate, which strict UTF-8
+    # cannot encode; the id still gets its session here and is refused by the envelope's
+    # checks, a 400 for that event rather than a 500 for the request.
+    digest = hashlib.sha256(f"{owner}|{day:%Y-%m-%d}|{salt}".encode("utf-8", "surrogatepass")).hexdigest()
     return f"derived-{digest[:40]}"
 
 
