@@ -16,7 +16,9 @@ from eventlake.privacy import EMAIL_PATTERN, PHONE_PATTERN, contains_pii, redact
 from pii_cases import NOT_PHONES, PHONES, PII_PIECES
 
 pytestmark = pytest.mark.unit
-EMAILS = ["a.b@example.co.uk", "write to x+y@mail.example.org"]
+EMAILS = ["a.b@example.co.uk", "write to x+y@mail.example.org",
+          # internationalised (RFC 6531): letters beyond ASCII in any part
+          "josé@example.com", "zoë.müller@beispiel.de", "用户@例子.广告", "ольга@пример.рф"]
 
 
 def test_java_and_python_read_the_patterns_alike(spark):
@@ -40,7 +42,7 @@ def test_java_finds_a_pattern_in_the_same_generated_texts_as_python(spark):
     # Texts glued from the pieces the patterns (and their guards) turn on, many holding a
     # match or nearly: one Spark job, Python on the driver.
     rng = random.Random(12)
-    texts = sorted({"".join(rng.choices(PII_PIECES, k=rng.randint(1, 14))) for _ in range(3000)})
+    texts = sorted({"".join(rng.choices(PII_PIECES, k=rng.randint(1, 18))) for _ in range(8000)})
     found = spark.createDataFrame([(text,) for text in texts], "text STRING").select(
         "text", F.col("text").rlike(EMAIL_PATTERN).alias("email"), F.col("text").rlike(PHONE_PATTERN).alias("phone"),
     ).collect()

@@ -90,6 +90,12 @@ def test_effective_consent_uses_market_defaults_for_missing_flags(event, consent
         ("write to a.b@example.co.uk", True),
         ("+1 415 555 2671", True),
         ("(212) 555-0100", True),
+        # letters beyond ASCII in an address (RFC 6531)
+        ("josé@example.com", True),
+        ("mail zoë@beispiel.de", True),
+        ("用户@例子.广告", True),
+        ("über@", False),
+        ("café.com", False),
         ("2026-11-01T10:00:00Z", False),
         ("content-123456789", False),
         ("01HXK3G6Z8V6Q2Y0M4N5P7R9ST", False),
