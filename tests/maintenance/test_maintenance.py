@@ -186,6 +186,46 @@ def test_erasure_removes_exactly_the_users_rows_and_audits_without_the_raw_id(
         assert victim_key not in log_file.read_text(), log_file
 
 
+def test_erasure_finds_the_users_lines_however_they_name_the_user(spark, settings, lake):
+    """A line is the user's by its user_id, first or last where it names two (silver's judge
+    reads the last, escapes decoded), or by the quoted id; landing loses exactly the lines
+    bronze loses. Silver loses the rows cleaned from the user's lines, a kids profile's too
+    (no user_key to find it by), but not the event of someone who merely quotes the id."""
+    victim, other = "user-erase-me-7", "user-keep-8"
+    day = date(2024, 4, 10)
+    kids = json.dumps({"event_id": "k1", "event_name": "playback.started", "session_id": "s",
+                       "user_id": victim, "profile_kind": "kids"})
+    twice = envelope("d1", "decoy-9")[:-1] + ', "user_id": "user-erase-me-\\u0037"}'
+    assert json.loads(twice)["user_id"] == victim
+    quoting = json.dumps({"event_id": "q1", "event_name": "search.query", "session_id": "s",
+                          "user_id": other, "properties": {"query_text": victim}})
+    single_quoted = "{'event_id': 'p1', 'user_id': '" + victim + "'}"
+    lines = [kids, twice, quoting, single_quoted, envelope("o1", other)]
+    write(spark, [bronze_row(raw, n, day) for n, raw in enumerate(lines, 1)], BRONZE_EVENTS,
+          lake.bronze_events.path, "ingest_date")
+    victim_key = pseudonymous_key(victim, settings.pseudonym_salt)
+    other_key = pseudonymous_key(other, settings.pseudonym_salt)
+
+    def cleaned(event_id: str, user_key: str | None) -> tuple:
+        row = dict(zip(SILVER_EVENTS.fieldNames(), silver_row(event_id, user_key, day)))
+        row["source_file"] = "landing/events/f.jsonl.gz"  # as bronze_row lands it
+        return tuple(row.values())
+
+    silver = [cleaned("k1", None), cleaned("d1", victim_key), cleaned("q1", other_key), cleaned("o1", other_key),
+              cleaned("k1x", None)]  # a kids row of someone else's line: stays
+    write(spark, silver, SILVER_EVENTS, lake.silver_events.path, "event_date")
+    hour = Path(lake.landing_events) / "event_date=2024-04-10" / "event_hour=09"
+    hour.mkdir(parents=True)
+    (hour / "f.jsonl").write_bytes("".join(line + "\n" for line in lines).encode())
+
+    erase_user(spark, settings, victim, request_id="req-2", erased_at=datetime(2024, 4, 11, tzinfo=UTC))
+
+    kept = [envelope("o1", other)]
+    assert sorted(r.raw for r in read(spark, lake.bronze_events.path).collect()) == kept
+    assert (hour / "f.jsonl").read_bytes() == (kept[0] + "\n").encode()
+    assert sorted(r.event_id for r in read(spark, lake.silver_events.path).collect()) == ["k1x", "o1", "q1"]
+
+
 def test_erasure_refuses_a_missing_id(spark, settings):
     from eventlake.errors import UserError
 

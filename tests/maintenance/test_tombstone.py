@@ -39,8 +39,11 @@ def test_lines_landing_after_an_erasure_stay_out_of_silver(spark, settings, lake
     ingest_bronze(spark, settings)
     clean_silver(spark, settings)
     erase_user(spark, settings, victim, request_id="r", erased_at=datetime(2026, 11, 2, tzinfo=UTC))
-    # A collector's spool delivers a line of the user acknowledged before the erasure.
-    land(lake, "late.jsonl.gz", [envelope("e3", victim), envelope("e4", other)])
+    # A collector's spool delivers a line of the user acknowledged before the erasure; and
+    # a line naming user_id twice, the user's last (silver's judge reads the last), escaped.
+    twice = envelope("e5", "decoy-9")[:-1] + ', "user_id": "user-gone-\\u0031"}'
+    assert json.loads(twice)["user_id"] == victim
+    land(lake, "late.jsonl.gz", [envelope("e3", victim), envelope("e4", other), twice])
     ingest_bronze(spark, settings)
     run = clean_silver(spark, settings)
 

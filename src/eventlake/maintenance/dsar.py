@@ -48,6 +48,7 @@ from eventlake.hadoop_files import write_file
 from eventlake.lake import Lake, Table
 from eventlake.landing import LocalSink
 from eventlake.maintenance.erasure import MAX_ID_LENGTH, per_user_gold_tables, raw_line_matches
+from eventlake.maintenance.tombstone import raw_user_ids
 from eventlake.maintenance.tables import DSAR_AUDIT
 from eventlake.maintenance.tombstone import key_hash
 from eventlake.privacy import pseudonymous_key
@@ -133,8 +134,9 @@ def line_is_users(raw: Column, target_id: Column) -> Column:
     id is in the line), minus the lines whose JSON `user_id` names someone else: a line of
     another user that merely quotes this id (a search for it, say) is that person's data, and
     a copy must not disclose it (GDPR art. 15(4)). The erasure deletes those lines as well."""
-    named = F.get_json_object(raw, "$.user_id")
-    return raw_line_matches(raw, target_id) & (named.isNull() | (named == target_id))
+    first, last = raw_user_ids(raw)
+    names_nobody = first.isNull() & last.isNull()
+    return raw_line_matches(raw, target_id) & (names_nobody | (first == target_id) | (last == target_id))
 
 
 def lines_of_user(lines: DataFrame, target: DataFrame) -> DataFrame:

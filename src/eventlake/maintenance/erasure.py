@@ -7,9 +7,12 @@ In this order, each step idempotent, so a rerun after a crash finishes the work:
 2. landing: each landing file holding the user's lines is rewritten without them (the same
    atomic put the collector lands with; a file left empty is deleted). Its URI stays in
    bronze's ingestion ledger, so the rewritten file is never ingested again;
-3. bronze.events, silver.events_quarantine and bronze.kafka_quarantine keep raw lines: a line is the user's when its
-   JSON `user_id` is the raw id, or when the quoted raw id appears in it (a malformed line
-   that still carries it); silver.events holds the pseudonymous `user_key` only.
+3. silver.events loses the rows cleaned from the user's bronze lines (by file and event id:
+   a kids profile's rows have no key) and every row with the user's pseudonymous `user_key`;
+   bronze.events, silver.events_quarantine and bronze.kafka_quarantine keep raw lines: a
+   line is the user's when its JSON `user_id` (the first or the last, should it name two)
+   is the raw id, or when the quoted raw id appears in it (a malformed line that still
+   carries it); landing loses exactly the same lines (`line_belongs_to`).
 4. gold tables with a `user_key` column lose the user's rows at once, for every period —
    also those silver's retention removed, which no silver change reaches any more.
 Gold's aggregates follow on their own: gold consumes silver's change data feed, so the next
@@ -41,7 +44,7 @@ from eventlake.hadoop_files import hadoop_fs
 from eventlake.lake import LANDING_EVENTS, Lake, Table
 from eventlake.landing import encode_lines
 from eventlake.maintenance.tables import ERASURE_AUDIT, commit_metadata
-from eventlake.maintenance.tombstone import add_tombstone, key_hash
+from eventlake.maintenance.tombstone import add_tombstone, key_hash, raw_user_ids
 from eventlake.privacy import pseudonymous_key
 
 ERASURE_COMMIT_TAG = "eventlake-erasure"
@@ -73,20 +76,38 @@ def validate_user_id(raw_user_id: str | None) -> str:
 
 
 def raw_line_matches(raw: Column, target_id: Column) -> Column:
-    """A raw bronze/quarantine line that belongs to the user `target_id`."""
-    quoted = F.concat(F.lit('"'), target_id, F.lit('"'))
-    return (F.get_json_object(raw, "$.user_id") == target_id) | (F.instr(raw, quoted) > 0)
+    """A raw bronze/quarantine line that belongs to the user `target_id`: its `user_id`, the
+    first or the last where it names one twice (`tombstone.raw_user_ids`), is the id; or the
+    id appears in it quoted, `"id"` or `'id'` (a malformed line that still carries it).
+    `line_belongs_to` is the same rule for landing lines, in Python: a line leaves landing
+    exactly when it leaves bronze."""
+    first, last = raw_user_ids(raw)
+    return (
+        (first == target_id) | (last == target_id)
+        | (F.instr(raw, F.concat(F.lit('"'), target_id, F.lit('"'))) > 0)
+        | (F.instr(raw, F.concat(F.lit("'"), target_id, F.lit("'"))) > 0)
+    )
 
 
 def line_belongs_to(line: bytes, raw_user_id: str) -> bool:
     """`raw_line_matches` for a landing line held in Python (bytes as landed)."""
-    if ('"' + raw_user_id + '"').encode("utf-8") in line:
-        return True
+    for quote in ('"', "'"):
+        if (quote + raw_user_id + quote).encode("utf-8") in line:
+            return True
+    return raw_user_id in landing_user_ids(line)
+
+
+def landing_user_ids(line: bytes) -> set[str]:
+    """The first and the last `user_id` of a JSON object line, as `tombstone.raw_user_ids`
+    reads them in Spark: a string as it is, a number or boolean as its JSON text."""
     try:
-        value = json.loads(line)
+        pairs = json.loads(line, object_pairs_hook=lambda pairs: pairs)
     except ValueError:
-        return False
-    return isinstance(value, dict) and value.get("user_id") == raw_user_id
+        return set()
+    if not isinstance(pairs, list) or not all(isinstance(pair, tuple) for pair in pairs):
+        return set()  # no JSON object (an object's pairs come back as tuples)
+    named = [value for key, value in pairs if key == "user_id" and value is not None]
+    return {value if isinstance(value, str) else json.dumps(value) for value in named[:1] + named[-1:]}
 
 
 def erase_from_landing(spark: SparkSession, settings: Settings, raw_user_id: str) -> int:
@@ -202,6 +223,24 @@ def erase_user(
     add_tombstone(spark, lake, hashed, erased_at)
     landing_lines = erase_from_landing(spark, settings, raw_user_id)
 
+    # Silver rows cleaned from the user's lines, before those lines leave bronze (a rerun
+    # after a crash finds them there still): a kids profile's row has no user_key to be
+    # found by, yet holds the user's session, truncated address and user agent. Only lines
+    # whose user_id names the user: a line of someone else that quotes the id (a search
+    # for it) leaves bronze below, but its event is that person's.
+    from delta.tables import DeltaTable
+
+    if DeltaTable.isDeltaTable(spark, lake.bronze_events.path):
+        first, last = raw_user_ids(F.col("raw"))
+        lines = spark.read.format("delta").load(lake.bronze_events.path).where(
+            (first == raw_user_id) | (last == raw_user_id)
+        )
+        cleaned_from = lines.select(
+            "source_file", F.from_json("raw", "event_id STRING").getField("event_id").alias("event_id")
+        ).where(F.col("event_id").isNotNull()).distinct()
+        from_lines = (F.col("t.source_file") == F.col("s.source_file")) & (F.col("t.event_id") == F.col("s.event_id"))
+        _delete_matching(spark, lake.silver_events, cleaned_from, from_lines, tag)
+
     raw_condition = raw_line_matches(F.col("t.raw"), F.col("s.raw_user_id"))
     _delete_matching(spark, lake.bronze_events, target, raw_condition, tag)
     _delete_matching(spark, lake.silver_quarantine, target, raw_condition, tag)
@@ -214,8 +253,6 @@ def erase_user(
     per_user_gold = per_user_gold_tables(spark, lake)
     for table in per_user_gold:
         _delete_matching(spark, table, target, by_key, tag)
-    from delta.tables import DeltaTable
-
     kafka = [lake.kafka_quarantine] if DeltaTable.isDeltaTable(spark, lake.kafka_quarantine.path) else []
     rows = {
         table.name: rows_deleted_by(spark, table, tag)
