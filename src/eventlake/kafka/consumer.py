@@ -117,6 +117,14 @@ def _arrow_schema() -> Any:
     ])
 
 
+# Statistics on the columns a reader filters by only: Delta copies min/max of every other
+# column into `_delta_log`, which outlives VACUUM, and the key, raw value and detail may
+# name a user (schemas.PERSONAL_COLUMNS, the Spark-written tables' rule).
+QUARANTINE_PROPERTIES = {
+    "delta.dataSkippingStatsColumns": "topic,kafka_partition,kafka_offset,kafka_timestamp,reason,quarantined_at",
+}
+
+
 def write_quarantine(settings: Settings, rows: list[dict[str, Any]]) -> None:
     """Merge on (topic, partition, offset): a record quarantined twice is one row.
 
@@ -141,8 +149,12 @@ def write_quarantine(settings: Settings, rows: list[dict[str, Any]]) -> None:
             table = DeltaTable(uri, storage_options=options or None)
         except TableNotFoundError:
             write_deltalake(uri, batch, mode="append", partition_by=["quarantine_date"],
-                            storage_options=options or None)
+                            configuration=QUARANTINE_PROPERTIES, storage_options=options or None)
             return
+        configured = table.metadata().configuration
+        if any(configured.get(name) != value for name, value in QUARANTINE_PROPERTIES.items()):
+            # A table created before the properties: its next files carry no personal stats.
+            table.alter.set_table_properties(QUARANTINE_PROPERTIES)
         predicate = " AND ".join(f"t.{c} = s.{c}" for c in QUARANTINE_KEY)
         table.merge(batch, predicate, source_alias="s", target_alias="t").when_not_matched_insert_all().execute()
 

@@ -139,11 +139,15 @@ def line_is_users(raw: Column, target_id: Column) -> Column:
     return raw_line_matches(raw, target_id) & (names_nobody | (first == target_id) | (last == target_id))
 
 
-def lines_of_user(lines: DataFrame, target: DataFrame) -> DataFrame:
+def lines_of_user(lines: DataFrame, target: DataFrame, *, or_key: bool = False) -> DataFrame:
     """The raw lines (bronze.events, silver.events_quarantine) that are the user's
-    (`line_is_users`). Every column, in the table's order, JSON-ready."""
+    (`line_is_users`); with `or_key`, also those whose `key` is the id (Kafka records, as
+    the erasure deletes them). Every column, in the table's order, JSON-ready."""
     wanted = F.broadcast(target.select(F.col("raw_user_id").alias("_dsar_raw_user_id")))
-    mine = lines.join(wanted, line_is_users(lines["raw"], F.col("_dsar_raw_user_id")), "left_semi")
+    condition = line_is_users(lines["raw"], F.col("_dsar_raw_user_id"))
+    if or_key:
+        condition = condition | (lines["key"] == F.col("_dsar_raw_user_id"))
+    mine = lines.join(wanted, condition, "left_semi")
     return mine.select(*[_as_json_value(field) for field in lines.schema.fields])
 
 
@@ -209,7 +213,7 @@ def _kafka_records(spark: SparkSession, lake: Lake, target: DataFrame) -> list[d
     records = _read(spark, lake.kafka_quarantine)
     if records is None:
         return []
-    rows = _collect(lines_of_user(records.drop("raw_bytes"), target))
+    rows = _collect(lines_of_user(records.drop("raw_bytes"), target, or_key=True))
     return sorted(rows, key=_sort_key(("topic", "kafka_partition", "kafka_offset")))
 
 

@@ -244,8 +244,9 @@ def erase_user(
     raw_condition = raw_line_matches(F.col("t.raw"), F.col("s.raw_user_id"))
     _delete_matching(spark, lake.bronze_events, target, raw_condition, tag)
     _delete_matching(spark, lake.silver_quarantine, target, raw_condition, tag)
-    # Kafka records that were no 002 record keep their raw value too (eventlake.kafka).
-    _delete_matching(spark, lake.kafka_quarantine, target, raw_condition, tag)
+    # Kafka records that were no 002 record keep their raw value too (eventlake.kafka), and
+    # their key, which producers set to the user id: an undecodable value has no other trace.
+    _delete_matching(spark, lake.kafka_quarantine, target, raw_condition | (F.col("t.key") == F.col("s.raw_user_id")), tag)
     by_key = F.col("t.user_key") == F.col("s.user_key")
     _delete_matching(spark, lake.silver_events, target, by_key, tag)
     # Per-user gold rows go now, not only through silver's change feed: gold keeps periods

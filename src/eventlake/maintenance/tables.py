@@ -48,7 +48,10 @@ def lake_tables(spark: SparkSession, lake: Lake) -> list[MaintainedTable]:
         MaintainedTable(lake.gold(name), None) for name in list_children(spark, lake.path("gold"))
     ]
     candidates += [MaintainedTable(lake.ingested_files, "landing_date"),
-                   MaintainedTable(lake.erased_keys, None)]
+                   MaintainedTable(lake.erased_keys, None),
+                   # The Kafka consumer's rejects keep raw values: erased rows must leave
+                   # its files with VACUUM like bronze's.
+                   MaintainedTable(lake.kafka_quarantine, "quarantine_date")]
     candidates += [
         MaintainedTable(Table(name, lake.path(rel)), None)
         for name, rel in (
