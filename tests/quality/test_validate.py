@@ -176,9 +176,11 @@ def test_a_rerun_after_a_failed_gate_fails_again(spark, settings, lake):
 
 def test_a_failed_check_shows_its_unexpected_values_and_a_passing_one_none(spark, settings, lake):
     """The checkpoint counts; only the checks that failed look for their unexpected values
-    (a second pass), on Spark (silver's rows) and on pandas (a gold table) alike."""
+    (a second pass), on Spark (silver's rows) and on pandas (a gold table) alike. A check of
+    a personal column shows none: its values (a raw id in user_key, an e-mail address left
+    in properties) would be copied where no erasure reaches."""
     events = [silver_event(1), silver_event(2, user_key="user-2"), silver_event(3, market="de"),
-              silver_event(4, market="fr")]
+              silver_event(4, market="fr"), silver_event(5, properties='{"note": "jane@example.com"}')]
     silver = write_silver_run(spark, lake, events)
     reports = [validate_layer(spark, settings, "silver", run_id="sampled", run_summary=silver)]
     gold = _silver_for_gold(spark, lake, users=3)
@@ -190,10 +192,16 @@ def test_a_failed_check_shows_its_unexpected_values_and_a_passing_one_none(spark
     details = {r.qualified_name: json.loads(r.details) for report in reports for r in report.results}
     samples = {name: d["unexpected_sample"] for name, d in details.items() if "unexpected_sample" in d}
     assert {name: sorted(values) for name, values in samples.items()} == {
-        "silver.run_rows.user_key_is_sha256_hex": ["user-2"],
         "silver.run_rows.market_is_two_upper_case_letters": ["de", "fr"],
         "gold.daily_kpis.dau_non_negative": [-7],
     }
+    counted = {r.qualified_name: r.observed_value for report in reports for r in report.results if not r.success}
+    assert counted["silver.run_rows.user_key_is_sha256_hex"].startswith("1 of ")
+    assert counted["silver.run_rows.no_email_in_properties"].startswith("1 of ")
+    quality_files = [f for f in Path(lake.root, "_quality").rglob("*") if f.is_file()]
+    assert quality_files
+    for leaked in (b"user-2", b"jane@example.com"):
+        assert not [f for f in quality_files if leaked in f.read_bytes()], leaked
     # GX's stored results, which Data Docs render, hold the same samples.
     results = Path(lake.quality_validations)
     stored = {}
