@@ -171,6 +171,18 @@ def unwritable(value: Any) -> str | None:
 _RANGE_TEXT = "0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999Z"
 
 
+# What an ISO-8601 date and time looks like: a calendar or week date (extended or basic),
+# then `T` (RFC 3339 also allows `t` and a space) and a time to any precision, then `Z`/`z`
+# or an offset of hours and minutes. Python's fromisoformat, which reads the value, is
+# laxer: it takes any character between date and time (`2026-11-01X10:00:00`), an empty
+# fraction (`10:00:00.Z`) and offsets with seconds (`+01:00:30.5`), none of them ISO-8601.
+_ISO_8601 = re.compile(
+    r"(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4}-?W\d{2}(?:-?\d)?)"
+    r"(?:[Tt ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?)?",
+    re.ASCII,
+)
+
+
 def _utc(value: Any) -> tuple[datetime | None, str]:
     """An ISO-8601 string with any UTC offset (naive means UTC) as an aware UTC datetime.
 
@@ -179,10 +191,10 @@ def _utc(value: Any) -> tuple[datetime | None, str]:
     """
     if value is None:
         return None, "missing"
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not _ISO_8601.fullmatch(value):
         return None, "not an ISO-8601 timestamp"
     try:
-        parsed = datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value[:-1] + "Z" if value.endswith("z") else value)
     except ValueError:
         return None, "not an ISO-8601 timestamp"
     if parsed.tzinfo is None:

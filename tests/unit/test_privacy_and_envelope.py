@@ -123,6 +123,45 @@ def test_timestamps_with_any_offset_become_utc():
     assert parse_timestamp("soon") is None
 
 
+UTC_10 = datetime(2026, 11, 1, 10, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("text", "instant"),
+    [
+        ("2026-11-01T10:00:00Z", UTC_10),
+        ("2026-11-01t10:00:00z", UTC_10),  # RFC 3339 allows lower case T and Z alike
+        ("2026-11-01 10:00:00", UTC_10),  # naive means UTC
+        ("2026-11-01T11:00+01:00", UTC_10),
+        ("2026-11-01T15:30:00+0530", UTC_10),
+        ("2026-11-01T10:00:00,000Z", UTC_10),
+        ("20261101T100000Z", UTC_10),
+        ("2026-W44-7T10:00:00Z", UTC_10),
+        # not ISO-8601, though Python's fromisoformat reads them
+        ("2026-11-01X10:00:00Z", None),
+        ("2026-11-01é10:00:00Z", None),
+        ("2026-11-01T10:00:00.Z", None),
+        ("2026-11-01T10:00:00+01:00:30.5", None),
+        ("2026-11-01T10:00:00+01:00:30", None),
+        ("2026-11-01T10:00:00Z ", None),
+        ("2026-11-01T10:00:00+24:00", None),
+    ],
+)
+def test_timestamps_are_iso_8601_and_nothing_laxer(text, instant):
+    assert parse_timestamp(text) == instant
+
+
+@given(st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31)),
+       st.sampled_from("Tt "), st.sampled_from(["", "Z", "z", "+02:00", "-0930", "+05"]),
+       st.characters(codec="utf-8").filter(lambda c: c not in "Tt "))
+def test_any_iso_date_time_is_read_and_any_other_separator_refused(moment, separator, offset, other):
+    text = moment.isoformat(sep=separator) + offset
+    expected = datetime.fromisoformat(moment.isoformat() + offset.upper())
+    expected = expected.replace(tzinfo=timezone.utc) if expected.tzinfo is None else expected.astimezone(timezone.utc)
+    assert parse_timestamp(text) == expected
+    assert parse_timestamp(moment.isoformat(sep=other) + offset) is None
+
+
 def test_load_json_is_strict_but_takes_big_numbers():
     assert load_json('{"n": 123456789012345678901234567890}')["n"] == pytest.approx(1.2345678901e29)
     with pytest.raises(ValueError):
