@@ -288,8 +288,9 @@ def check_event(
     spec = taxonomy.get(event["event_name"])
     if spec is None:
         return Rejection(UNKNOWN_EVENT_NAME, f"{shown_value(event['event_name'], 100)} is not in the taxonomy")
-    properties = event.get("properties")
-    problem = spec.check_properties({} if properties is None else properties)
+    # Contract §2 types `properties` as an object, with no "or null" and no default (unlike
+    # consent and schema_version): a null or missing one is "not an object" (rule 4).
+    problem = spec.check_properties(event["properties"]) if "properties" in event else "properties: missing"
     if problem:
         return Rejection(INVALID_PROPERTY, problem)
     return None

@@ -194,6 +194,18 @@ def test_envelope_fields_of_the_wrong_type_are_invalid_fields():
     assert check_event(valid(market="us"), TAXONOMY) is None
 
 
+@pytest.mark.parametrize("event_name", ["search.query", "app.launch"])  # required properties, or none
+def test_properties_null_or_missing_is_no_object(event_name):
+    """Contract §2 types properties as an object, with no "or null" and no default; rule 4:
+    not an object -> INVALID_PROPERTY. An empty object is one."""
+    without = valid(event_name=event_name)
+    del without["properties"]
+    rejections = [check_event(valid(event_name=event_name, properties=None), TAXONOMY), check_event(without, TAXONOMY)]
+    assert [(r.reason, r.detail) for r in rejections] == [
+        ("INVALID_PROPERTY", "properties: expected object, got null"), ("INVALID_PROPERTY", "properties: missing")]
+    assert check_event(valid(event_name="app.launch", properties={}), TAXONOMY) is None
+
+
 def test_normalise_truncates_a_full_ip_a_producer_sent_and_uppercases_market():
     row = normalise(valid(ip_truncated="198.51.100.23", market="fr", consent={"analytics": True}), "analytics")
     assert (row["ip_truncated"], row["market"], row["consent_analytics"]) == ("198.51.100.0", "FR", True)
