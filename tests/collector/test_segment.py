@@ -93,6 +93,9 @@ def test_each_call_type_records_its_event_name_and_never_a_trait_value():
         "page.view", {"path": "/pricing", "page_name": "Pricing", "page_category": "Docs"})
     screen = mapped("screen", name="Home")
     assert (screen["event_name"], screen["properties"]) == ("screen.view", {"screen_name": "Home"})
+    # Segment's properties are optional and may be null: an envelope's are an object.
+    assert mapped("screen", name="Home", properties=None)["properties"] == {"screen_name": "Home"}
+    assert mapped("track", event="search.query", properties=None)["properties"] == {}
     for envelope in (identify, rudder_identify, group, alias, page, screen):
         text = orjson.dumps(envelope).decode()
         assert "ann@example.com" not in text and "Ann" not in text and "anon-7" not in text
