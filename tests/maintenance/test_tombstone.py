@@ -1,4 +1,5 @@
-"""The erasure tombstone: lines of an erased user that arrive later never reach silver."""
+"""The erasure tombstone: lines of an erased user that arrive later never reach bronze or
+silver, and leave landing."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ HOUR = "landing/events/event_date=2026-11-01/event_hour=10"
 def envelope(event_id: str, user_id: str) -> str:
     return json.dumps({
         "event_id": event_id, "event_name": "auth.login", "session_id": "s",
-        "event_timestamp": "2026-11-01T10:00:00Z", "user_id": user_id, "market": "US",
+        "event_timestamp": "2026-11-01T10:00:00Z", "user_id": user_id, "market": "US", "properties": {},
     })
 
 
@@ -44,8 +45,18 @@ def test_lines_landing_after_an_erasure_stay_out_of_silver(spark, settings, lake
     twice = envelope("e5", "decoy-9")[:-1] + ', "user_id": "user-gone-\\u0031"}'
     assert json.loads(twice)["user_id"] == victim
     land(lake, "late.jsonl.gz", [envelope("e3", victim), envelope("e4", other), twice])
-    ingest_bronze(spark, settings)
+    land(lake, "late-victim-only.jsonl.gz", [envelope("e6", victim)])
+    ingested = ingest_bronze(spark, settings)
     run = clean_silver(spark, settings)
+
+    # The user's late lines left landing before bronze read it (contract §5: their raw
+    # lines leave landing too); a file of theirs only is gone, and was never ingested.
+    hour = Path(lake.root) / HOUR
+    assert sorted(p.name for p in hour.iterdir()) == ["a.jsonl.gz", "late.jsonl.gz"]
+    assert gzip.decompress((hour / "late.jsonl.gz").read_bytes()).decode() == envelope("e4", other) + "\n"
+    assert ingested.files_ingested == 1 and ingested.lines_ingested == 1
+    bronze = [json.loads(r.raw)["event_id"] for r in spark.read.format("delta").load(lake.bronze_events.path).collect()]
+    assert sorted(bronze) == ["e2", "e4"]
 
     silver = spark.read.format("delta").load(lake.silver_events.path)
     assert sorted(r.event_id for r in silver.collect()) == ["e2", "e4"]
@@ -59,4 +70,4 @@ def test_lines_landing_after_an_erasure_stay_out_of_silver(spark, settings, lake
                                reprocess_to=datetime(2100, 1, 1).date())
     assert spark.read.format("delta").load(lake.silver_events.path).where(
         F.col("user_key") == victim_key).count() == 0
-    assert reprocessed.lines_read == 2  # e2 and e4; e3 is still in bronze but dropped
+    assert reprocessed.lines_read == 2  # e2 and e4: the user's late lines never reached bronze

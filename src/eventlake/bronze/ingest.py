@@ -31,6 +31,7 @@ from eventlake.config import Settings
 from eventlake.hadoop_files import hadoop_fs
 from eventlake.lake import Lake
 from eventlake.landing import held_by_ledger, landing_date, list_landed
+from eventlake.maintenance.erasure import erase_late_lines
 from eventlake.runs import BronzeRun
 from eventlake.schemas import BRONZE_TABLE_PROPERTIES
 from eventlake.state import current_version, delta_table_exists, last_commit, record_run
@@ -257,6 +258,10 @@ def ingest_bronze(
     landed = list_landing_files(spark, settings)
     already = ingested_files(spark, lake, list(landed))
     new_files = [uri for uri in landed if uri not in already]
+    if erase_late_lines(spark, settings, {uri: landed[uri].path for uri in new_files}):
+        # Rewritten files changed size, and a file of an erased user's lines only is gone.
+        landed = list_landing_files(spark, settings)
+        new_files = [uri for uri in new_files if uri in landed]
     log.info("bronze: %d landing files, %d new", len(landed), len(new_files))
 
     lines_ingested = 0

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,8 +46,16 @@ from eventlake.hadoop_files import hadoop_fs
 from eventlake.lake import LANDING_EVENTS, Lake, Table
 from eventlake.landing import encode_lines
 from eventlake.maintenance.tables import ERASURE_AUDIT, commit_metadata
-from eventlake.maintenance.tombstone import add_tombstone, key_hash, raw_user_ids
+from eventlake.maintenance.tombstone import (
+    add_tombstone,
+    erased_key_hashes,
+    key_hash,
+    raw_key_hashes,
+    raw_user_ids,
+)
 from eventlake.privacy import pseudonymous_key
+
+log = logging.getLogger(__name__)
 
 ERASURE_COMMIT_TAG = "eventlake-erasure"
 MAX_ID_LENGTH = 64  # contract §2
@@ -132,24 +142,71 @@ def erase_from_landing(spark: SparkSession, settings: Settings, raw_user_id: str
         uri = row["uri"]
         path = landed[uri].path if uri in landed else uri
         # ...the driver rewrites each one byte for byte, minus the user's lines.
-        content = spark.read.format("binaryFile").load(path).select("content").first()
-        assert content is not None  # one file: one row (a missing path fails the read instead)
-        data = content[0]
-        gz = path.endswith(".gz")
-        body = gzip.decompress(data) if gz else bytes(data)
-        lines = body.split(b"\n")
-        if lines and lines[-1] == b"":
-            lines.pop()  # the newline that ends the last line
-        kept = [line for line in lines if not line_belongs_to(line, raw_user_id)]
-        removed += len(lines) - len(kept)
-        key = unquote(uri[uri.rindex("/" + LANDING_EVENTS + "/") + 1 :])
-        if not kept:
-            fs, hadoop_path = hadoop_fs(spark, path)
-            fs.delete(hadoop_path, False)
-        elif gz:
-            sink.put(key, encode_lines(kept))
-        else:
-            sink.put(key, b"".join(line + b"\n" for line in kept))
+        removed += _rewrite_landing_file(spark, sink, uri, path, lambda _, line: not line_belongs_to(line, raw_user_id))
+    return removed
+
+
+def _rewrite_landing_file(
+    spark: SparkSession, sink: Any, uri: str, path: str, keep: Callable[[int, bytes], bool]
+) -> int:
+    """Rewrite one landing file byte for byte with the lines `keep(line_number, line)` keeps
+    (one atomic put at the same key; a file left without lines is deleted). Lines are split
+    on "\n" and numbered from 1, as bronze numbers them (`read_landing_lines`). Returns the
+    lines removed."""
+    content = spark.read.format("binaryFile").load(path).select("content").first()
+    assert content is not None  # one file: one row (a missing path fails the read instead)
+    data = content[0]
+    gz = path.endswith(".gz")
+    body = gzip.decompress(data) if gz else bytes(data)
+    lines = body.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()  # the newline that ends the last line
+    kept = [line for number, line in enumerate(lines, start=1) if keep(number, line)]
+    key = unquote(uri[uri.rindex("/" + LANDING_EVENTS + "/") + 1 :])
+    if not kept:
+        fs, hadoop_path = hadoop_fs(spark, path)
+        fs.delete(hadoop_path, False)
+    elif gz:
+        sink.put(key, encode_lines(kept))
+    else:
+        sink.put(key, b"".join(line + b"\n" for line in kept))
+    return len(lines) - len(kept)
+
+
+def erase_late_lines(spark: SparkSession, settings: Settings, files: Mapping[str, str]) -> int:
+    """Rewrite landing files not ingested yet (`files`: URI -> path to read it by) without the
+    lines of users erased before they landed: a collector's spool delivers what it
+    acknowledged before an erasure, a producer resends. Lines are found as the tombstone
+    finds them in silver (their first or last `user_id` hashes to an erased key), so bronze
+    never holds them and landing keeps none. Returns the lines removed."""
+    from eventlake.bronze.ingest import read_landing_lines
+    from eventlake.landing import sink_for
+
+    lake = Lake.from_settings(settings)
+    erased = erased_key_hashes(spark, lake)
+    if erased is None or not files:
+        return 0
+    first, last = raw_key_hashes(F.col("raw"), settings.pseudonym_salt)
+    lines = read_landing_lines(spark, list(files.values())).select(
+        "source_file", "line_number", first.alias("first_key_hash"), last.alias("last_key_hash")
+    )
+    # Two hash semi-joins with the (small, broadcast) tombstone, not one join on an OR.
+    hits = [
+        lines.join(F.broadcast(erased.withColumnRenamed("key_hash", column)), column, "left_semi")
+        .select("source_file", "line_number")
+        for column in ("first_key_hash", "last_key_hash")
+    ]
+    dropped: dict[str, set[int]] = {}
+    for row in hits[0].union(hits[1]).distinct().collect():
+        dropped.setdefault(row["source_file"], set()).add(int(row["line_number"]))
+    sink = sink_for(settings)
+    removed = 0
+    for uri, numbers in dropped.items():
+        path = files.get(uri, uri)
+        removed += _rewrite_landing_file(spark, sink, uri, path, lambda number, _: number not in numbers)
+    if removed:
+        log.info("erasure: %d line(s) of erased users left %d landing file(s) before ingestion",
+                 removed, len(dropped))
     return removed
 
 
