@@ -48,9 +48,8 @@ from eventlake.hadoop_files import write_file
 from eventlake.lake import Lake, Table
 from eventlake.landing import LocalSink
 from eventlake.maintenance.erasure import MAX_ID_LENGTH, per_user_gold_tables, raw_line_matches
-from eventlake.maintenance.tombstone import raw_user_ids
 from eventlake.maintenance.tables import DSAR_AUDIT
-from eventlake.maintenance.tombstone import key_hash
+from eventlake.maintenance.tombstone import key_hash, raw_user_ids
 from eventlake.privacy import pseudonymous_key
 from eventlake.state import delta_table_exists
 

@@ -44,7 +44,7 @@ from eventlake.config import Settings
 from eventlake.errors import UserError
 from eventlake.hadoop_files import hadoop_fs
 from eventlake.lake import LANDING_EVENTS, Lake, Table
-from eventlake.landing import encode_lines
+from eventlake.landing import LandingSink, encode_lines
 from eventlake.maintenance.tables import ERASURE_AUDIT, commit_metadata
 from eventlake.maintenance.tombstone import (
     add_tombstone,
@@ -147,7 +147,7 @@ def erase_from_landing(spark: SparkSession, settings: Settings, raw_user_id: str
 
 
 def _rewrite_landing_file(
-    spark: SparkSession, sink: Any, uri: str, path: str, keep: Callable[[int, bytes], bool]
+    spark: SparkSession, sink: LandingSink, uri: str, path: str, keep: Callable[[int, bytes], bool]
 ) -> int:
     """Rewrite one landing file byte for byte with the lines `keep(line_number, line)` keeps
     (one atomic put at the same key; a file left without lines is deleted). Lines are split
