@@ -200,11 +200,14 @@ def test_erasure_finds_the_users_lines_however_they_name_the_user(spark, setting
     quoting = json.dumps({"event_id": "q1", "event_name": "search.query", "session_id": "s",
                           "user_id": other, "properties": {"query_text": victim}})
     single_quoted = "{'event_id': 'p1', 'user_id': '" + victim + "'}"
-    lines = [kids, twice, quoting, single_quoted, envelope("o1", other)]
-    write(spark, [bronze_row(raw, n, day) for n, raw in enumerate(lines, 1)], BRONZE_EVENTS,
-          lake.bronze_events.path, "ingest_date")
     victim_key = pseudonymous_key(victim, settings.pseudonym_salt)
     other_key = pseudonymous_key(other, settings.pseudonym_salt)
+    # A Segment alias: another user's event naming the earlier id by its key.
+    alias = json.dumps({"event_id": "a1", "event_name": "user.aliased", "session_id": "s",
+                        "user_id": other, "properties": {"previous_user_key": victim_key}})
+    lines = [kids, twice, quoting, single_quoted, alias, envelope("o1", other)]
+    write(spark, [bronze_row(raw, n, day) for n, raw in enumerate(lines, 1)], BRONZE_EVENTS,
+          lake.bronze_events.path, "ingest_date")
 
     def cleaned(event_id: str, user_key: str | None) -> tuple:
         row = dict(zip(SILVER_EVENTS.fieldNames(), silver_row(event_id, user_key, day)))
@@ -213,6 +216,9 @@ def test_erasure_finds_the_users_lines_however_they_name_the_user(spark, setting
 
     silver = [cleaned("k1", None), cleaned("d1", victim_key), cleaned("q1", other_key), cleaned("o1", other_key),
               cleaned("k1x", None)]  # a kids row of someone else's line: stays
+    aliased = dict(zip(SILVER_EVENTS.fieldNames(), cleaned("a1", other_key)))
+    aliased["properties"] = json.dumps({"previous_user_key": victim_key})
+    silver.append(tuple(aliased.values()))
     write(spark, silver, SILVER_EVENTS, lake.silver_events.path, "event_date")
     hour = Path(lake.landing_events) / "event_date=2024-04-10" / "event_hour=09"
     hour.mkdir(parents=True)

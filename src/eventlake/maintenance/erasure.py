@@ -85,25 +85,29 @@ def validate_user_id(raw_user_id: str | None) -> str:
     return raw_user_id
 
 
-def raw_line_matches(raw: Column, target_id: Column) -> Column:
+def raw_line_matches(raw: Column, target_id: Column, target_key: Column | None = None) -> Column:
     """A raw bronze/quarantine line that belongs to the user `target_id`: its `user_id`, the
     first or the last where it names one twice (`tombstone.raw_user_ids`), is the id; or the
-    id appears in it quoted, `"id"` or `'id'` (a malformed line that still carries it).
-    `line_belongs_to` is the same rule for landing lines, in Python: a line leaves landing
-    exactly when it leaves bronze."""
+    id appears in it quoted, `"id"` or `'id'` (a malformed line that still carries it); or,
+    given the user's `target_key`, the line holds it (a Segment alias of another user names
+    the earlier id by its key, `previous_user_key`). `line_belongs_to` is the same rule for
+    landing lines, in Python: a line leaves landing exactly when it leaves bronze."""
     first, last = raw_user_ids(raw)
-    return (
+    matches = (
         (first == target_id) | (last == target_id)
         | (F.instr(raw, F.concat(F.lit('"'), target_id, F.lit('"'))) > 0)
         | (F.instr(raw, F.concat(F.lit("'"), target_id, F.lit("'"))) > 0)
     )
+    return matches if target_key is None else matches | (F.instr(raw, target_key) > 0)
 
 
-def line_belongs_to(line: bytes, raw_user_id: str) -> bool:
+def line_belongs_to(line: bytes, raw_user_id: str, user_key: str | None = None) -> bool:
     """`raw_line_matches` for a landing line held in Python (bytes as landed)."""
     for quote in ('"', "'"):
         if (quote + raw_user_id + quote).encode("utf-8") in line:
             return True
+    if user_key is not None and user_key.encode("ascii") in line:
+        return True
     return raw_user_id in landing_user_ids(line)
 
 
@@ -120,7 +124,7 @@ def landing_user_ids(line: bytes) -> set[str]:
     return {value if isinstance(value, str) else json.dumps(value) for value in named[:1] + named[-1:]}
 
 
-def erase_from_landing(spark: SparkSession, settings: Settings, raw_user_id: str) -> int:
+def erase_from_landing(spark: SparkSession, settings: Settings, raw_user_id: str, user_key: str) -> int:
     """Rewrite every landing file that holds the user's lines without them; returns the lines
     removed. Each rewrite is one atomic put of the whole file at the same key (a reader sees
     the old file or the new one); a file left without lines is deleted."""
@@ -133,7 +137,7 @@ def erase_from_landing(spark: SparkSession, settings: Settings, raw_user_id: str
     # Spark finds the files (one pass over landing, gzip decoded by extension)...
     holding = (
         spark.read.text([f.path for f in landed.values()])
-        .where(raw_line_matches(F.col("value"), F.lit(raw_user_id)))
+        .where(raw_line_matches(F.col("value"), F.lit(raw_user_id), F.lit(user_key)))
         .select(F.col("_metadata.file_path").alias("uri")).distinct().collect()
     )
     sink = sink_for(settings)
@@ -142,7 +146,7 @@ def erase_from_landing(spark: SparkSession, settings: Settings, raw_user_id: str
         uri = row["uri"]
         path = landed[uri].path if uri in landed else uri
         # ...the driver rewrites each one byte for byte, minus the user's lines.
-        removed += _rewrite_landing_file(spark, sink, uri, path, lambda _, line: not line_belongs_to(line, raw_user_id))
+        removed += _rewrite_landing_file(spark, sink, uri, path, lambda _, line: not line_belongs_to(line, raw_user_id, user_key))
     return removed
 
 
@@ -278,7 +282,7 @@ def erase_user(
 
     # First the tombstone: from here on no run brings the user back, whatever fails next.
     add_tombstone(spark, lake, hashed, erased_at)
-    landing_lines = erase_from_landing(spark, settings, raw_user_id)
+    landing_lines = erase_from_landing(spark, settings, raw_user_id, user_key)
 
     # Silver rows cleaned from the user's lines, before those lines leave bronze (a rerun
     # after a crash finds them there still): a kids profile's row has no user_key to be
@@ -298,14 +302,17 @@ def erase_user(
         from_lines = (F.col("t.source_file") == F.col("s.source_file")) & (F.col("t.event_id") == F.col("s.event_id"))
         _delete_matching(spark, lake.silver_events, cleaned_from, from_lines, tag)
 
-    raw_condition = raw_line_matches(F.col("t.raw"), F.col("s.raw_user_id"))
+    raw_condition = raw_line_matches(F.col("t.raw"), F.col("s.raw_user_id"), F.col("s.user_key"))
     _delete_matching(spark, lake.bronze_events, target, raw_condition, tag)
     _delete_matching(spark, lake.silver_quarantine, target, raw_condition, tag)
     # Kafka records that were no 002 record keep their raw value too (eventlake.kafka), and
     # their key, which producers set to the user id: an undecodable value has no other trace.
     _delete_matching(spark, lake.kafka_quarantine, target, raw_condition | (F.col("t.key") == F.col("s.raw_user_id")), tag)
     by_key = F.col("t.user_key") == F.col("s.user_key")
-    _delete_matching(spark, lake.silver_events, target, by_key, tag)
+    # A row naming the user's key in its properties is theirs too: a Segment alias of
+    # another user keeps the earlier id's key (`previous_user_key`).
+    names_key = F.instr(F.col("t.properties"), F.col("s.user_key")) > 0
+    _delete_matching(spark, lake.silver_events, target, by_key | names_key, tag)
     # Per-user gold rows go now, not only through silver's change feed: gold keeps periods
     # that silver's retention removed, and no silver change will ever reach those.
     per_user_gold = per_user_gold_tables(spark, lake)
