@@ -49,7 +49,7 @@ from eventlake.lake import Lake, Table
 from eventlake.landing import LocalSink
 from eventlake.maintenance.erasure import MAX_ID_LENGTH, per_user_gold_tables, raw_line_matches
 from eventlake.maintenance.tables import DSAR_AUDIT
-from eventlake.maintenance.tombstone import key_hash, raw_user_ids
+from eventlake.maintenance.tombstone import key_hash, names_user, raw_user_ids
 from eventlake.privacy import pseudonymous_key
 from eventlake.state import delta_table_exists
 
@@ -135,7 +135,7 @@ def line_is_users(raw: Column, target_id: Column) -> Column:
     a copy must not disclose it (GDPR art. 15(4)). The erasure deletes those lines as well."""
     first, last = raw_user_ids(raw)
     names_nobody = first.isNull() & last.isNull()
-    return raw_line_matches(raw, target_id) & (names_nobody | (first == target_id) | (last == target_id))
+    return raw_line_matches(raw, target_id) & (names_nobody | names_user(raw, target_id))
 
 
 def lines_of_user(lines: DataFrame, target: DataFrame, *, or_key: bool = False) -> DataFrame:

@@ -46,13 +46,8 @@ from eventlake.hadoop_files import hadoop_fs
 from eventlake.lake import LANDING_EVENTS, Lake, Table
 from eventlake.landing import LandingSink, encode_lines
 from eventlake.maintenance.tables import ERASURE_AUDIT, commit_metadata
-from eventlake.maintenance.tombstone import (
-    add_tombstone,
-    erased_key_hashes,
-    key_hash,
-    raw_key_hashes,
-    raw_user_ids,
-)
+from eventlake.maintenance.tombstone import add_tombstone, key_hash, names_user, without_erased_lines
+from eventlake.state import delta_table_exists
 from eventlake.privacy import pseudonymous_key
 
 log = logging.getLogger(__name__)
@@ -92,9 +87,8 @@ def raw_line_matches(raw: Column, target_id: Column, target_key: Column | None =
     given the user's `target_key`, the line holds it (a Segment alias of another user names
     the earlier id by its key, `previous_user_key`). `line_belongs_to` is the same rule for
     landing lines, in Python: a line leaves landing exactly when it leaves bronze."""
-    first, last = raw_user_ids(raw)
     matches = (
-        (first == target_id) | (last == target_id)
+        names_user(raw, target_id)
         | (F.instr(raw, F.concat(F.lit('"'), target_id, F.lit('"'))) > 0)
         | (F.instr(raw, F.concat(F.lit("'"), target_id, F.lit("'"))) > 0)
     )
@@ -187,21 +181,14 @@ def erase_late_lines(spark: SparkSession, settings: Settings, files: Mapping[str
     from eventlake.landing import sink_for
 
     lake = Lake.from_settings(settings)
-    erased = erased_key_hashes(spark, lake)
-    if erased is None or not files:
+    if not files or not delta_table_exists(spark, lake.erased_keys.path):
         return 0
-    first, last = raw_key_hashes(F.col("raw"), settings.pseudonym_salt)
-    lines = read_landing_lines(spark, list(files.values())).select(
-        "source_file", "line_number", first.alias("first_key_hash"), last.alias("last_key_hash")
-    )
-    # Two hash semi-joins with the (small, broadcast) tombstone, not one join on an OR.
-    hits = [
-        lines.join(F.broadcast(erased.withColumnRenamed("key_hash", column)), column, "left_semi")
-        .select("source_file", "line_number")
-        for column in ("first_key_hash", "last_key_hash")
-    ]
+    lines = read_landing_lines(spark, list(files.values()))
+    # The tombstone's own rule (the one silver applies): the lines it would drop.
+    line = ["source_file", "line_number"]
+    kept = without_erased_lines(spark, lake, lines, settings.pseudonym_salt).select(*line)
     dropped: dict[str, set[int]] = {}
-    for row in hits[0].union(hits[1]).distinct().collect():
+    for row in lines.select(*line).join(kept, line, "left_anti").collect():
         dropped.setdefault(row["source_file"], set()).add(int(row["line_number"]))
     sink = sink_for(settings)
     removed = 0
@@ -292,9 +279,8 @@ def erase_user(
     from delta.tables import DeltaTable
 
     if DeltaTable.isDeltaTable(spark, lake.bronze_events.path):
-        first, last = raw_user_ids(F.col("raw"))
         lines = spark.read.format("delta").load(lake.bronze_events.path).where(
-            (first == raw_user_id) | (last == raw_user_id)
+            names_user(F.col("raw"), raw_user_id)
         )
         cleaned_from = lines.select(
             "source_file", F.from_json("raw", "event_id STRING").getField("event_id").alias("event_id")

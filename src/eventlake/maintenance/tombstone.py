@@ -38,6 +38,12 @@ def raw_user_ids(raw: Column) -> tuple[Column, Column]:
     return F.get_json_object(raw, "$.user_id"), F.from_json(raw, "user_id STRING").getField("user_id")
 
 
+def names_user(raw: Column, user_id: Column | str) -> Column:
+    """A raw line whose `user_id`, the first or the last (`raw_user_ids`), is `user_id`."""
+    first, last = raw_user_ids(raw)
+    return (first == user_id) | (last == user_id)
+
+
 def raw_key_hashes(raw: Column, salt: str) -> tuple[Column, Column]:
     """`key_hash` of each of `raw_user_ids` (null when it has none): the same
     sha256(sha256(id + salt)) as `key_hash(pseudonymous_key(id, salt))`."""
