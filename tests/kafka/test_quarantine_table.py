@@ -51,14 +51,15 @@ def test_a_quarantine_table_from_before_the_properties_gets_them_on_its_next_wri
     import pyarrow as pa
     from deltalake import DeltaTable, write_deltalake
 
-    from eventlake.kafka.consumer import QUARANTINE_PROPERTIES, _arrow_schema
+    from eventlake.kafka.consumer import _arrow_schema, quarantine_properties
 
     old = pa.Table.from_pylist([record(1, b"k", b"v")], schema=_arrow_schema())
     write_deltalake(lake.kafka_quarantine.path, old, partition_by=["quarantine_date"])  # no properties
     write_quarantine(settings, [record(2, b"u-later", b"\xff")])
 
     table = DeltaTable(lake.kafka_quarantine.path)
-    assert {k: table.metadata().configuration.get(k) for k in QUARANTINE_PROPERTIES} == QUARANTINE_PROPERTIES
+    wanted = quarantine_properties()
+    assert {k: table.metadata().configuration.get(k) for k in wanted} == wanted
     newest = sorted(Path(lake.kafka_quarantine.path, "_delta_log").glob("*.json"))[-1].read_text()
     added = [json.loads(line)["add"] for line in newest.splitlines() if '"add"' in line]
     assert added and all("u-later" not in add["stats"] for add in added)

@@ -38,6 +38,7 @@ from eventlake.errors import UserError
 from eventlake.lake import Lake, delta_location
 from eventlake.landing import LandingSink, encode_lines, landing_key, sink_for
 from eventlake.lease import lake_lease
+from eventlake.schemas import PERSONAL_COLUMNS
 
 from .normalise import Coordinates, RecordRejection, iso, normalise
 
@@ -117,12 +118,17 @@ def _arrow_schema() -> Any:
     ])
 
 
-# Statistics on the columns a reader filters by only: Delta copies min/max of every other
-# column into `_delta_log`, which outlives VACUUM, and the key, raw value and detail may
-# name a user (schemas.PERSONAL_COLUMNS, the Spark-written tables' rule).
-QUARANTINE_PROPERTIES = {
-    "delta.dataSkippingStatsColumns": "topic,kafka_partition,kafka_offset,kafka_timestamp,reason,quarantined_at",
-}
+def quarantine_properties() -> dict[str, str]:
+    """Statistics on no personal column: Delta copies min/max of indexed columns into
+    `_delta_log`, which outlives VACUUM. The Spark-written tables' rule
+    (schemas.PERSONAL_COLUMNS, no partition column), and the record's key, which producers
+    set to a user id; a binary column has no statistics."""
+    import pyarrow as pa
+
+    skipped = PERSONAL_COLUMNS | {"key", "quarantine_date"}
+    return {"delta.dataSkippingStatsColumns": ",".join(
+        field.name for field in _arrow_schema() if field.name not in skipped and not pa.types.is_binary(field.type)
+    )}
 
 
 def write_quarantine(settings: Settings, rows: list[dict[str, Any]]) -> None:
@@ -149,12 +155,12 @@ def write_quarantine(settings: Settings, rows: list[dict[str, Any]]) -> None:
             table = DeltaTable(uri, storage_options=options or None)
         except TableNotFoundError:
             write_deltalake(uri, batch, mode="append", partition_by=["quarantine_date"],
-                            configuration=QUARANTINE_PROPERTIES, storage_options=options or None)
+                            configuration=quarantine_properties(), storage_options=options or None)
             return
-        configured = table.metadata().configuration
-        if any(configured.get(name) != value for name, value in QUARANTINE_PROPERTIES.items()):
+        configured, wanted = table.metadata().configuration, quarantine_properties()
+        if any(configured.get(name) != value for name, value in wanted.items()):
             # A table created before the properties: its next files carry no personal stats.
-            table.alter.set_table_properties(QUARANTINE_PROPERTIES)
+            table.alter.set_table_properties(wanted)
         predicate = " AND ".join(f"t.{c} = s.{c}" for c in QUARANTINE_KEY)
         table.merge(batch, predicate, source_alias="s", target_alias="t").when_not_matched_insert_all().execute()
 
