@@ -122,6 +122,16 @@ def delta_location(settings: Settings, path: str) -> tuple[str, dict[str, str]]:
     return "s3://" + path.split("://", 1)[1], options
 
 
+def delta_writer_location(settings: Settings, path: str) -> tuple[str, dict[str, str]]:
+    """`delta_location` for a delta-rs writer. On S3 there is no lock service: the lake's
+    lease is the one-writer guarantee (eventlake.lease), as it is for Spark's
+    S3SingleDriverLogStore, so delta-rs may commit by a plain rename."""
+    uri, options = delta_location(settings, path)
+    if options:
+        options["AWS_S3_ALLOW_UNSAFE_RENAME"] = "true"
+    return uri, options
+
+
 def open_delta(settings: Settings, path: str) -> DeltaTable | None:
     """A lake table read with delta-rs (no Spark), or None where no Delta table is."""
     from deltalake import DeltaTable

@@ -5,7 +5,8 @@ reflected. A run reads silver's change data feed since then (inserts, both image
 updates, deletes from GDPR erasure), turns the changed `event_date`s into the periods of
 the table they can alter (`GoldTable.affected_periods`), recomputes exactly those periods
 from silver at the run's version (one cached read of the silver days several tables need,
-shared by their aggregates), and replaces them with `replaceWhere` in one commit. The
+shared by their aggregates), and replaces them in one commit: delta-rs writes the few rows
+of a period rebuild, Spark writes a whole table (and a rebuild too large to collect). The
 watermark moves only after that commit, so a run killed in between is simply redone.
 Periods that lost all their silver rows get no rows back, so gold always equals a full
 recomputation from silver.
@@ -18,10 +19,10 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import date
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, Literal
 
 from pyspark import StorageLevel
 from pyspark.errors import AnalysisException
@@ -34,7 +35,7 @@ from eventlake.errors import UserError
 from eventlake.gold import checked_table_names
 from eventlake.gold.periods import date_predicate, describe
 from eventlake.gold.tables import GOLD_TABLES, GoldTable
-from eventlake.lake import Lake, gold_consumer
+from eventlake.lake import Lake, delta_writer_location, gold_consumer, open_delta
 from eventlake.quality.batches import StagedTable
 from eventlake.schemas import stats_properties
 from eventlake.spark import CONCURRENT_SMALL_JOBS
@@ -42,14 +43,24 @@ from eventlake.state import (
     ChangeWindow,
     commit_watermarks,
     current_version,
-    delta_table_exists,
     last_commit,
     read_changes,
     read_watermarks,
     stored_description,
 )
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from deltalake import Schema as DeltaSchema
+
 log = logging.getLogger(__name__)
+
+# A period rebuild of up to this many rows is collected to the driver and committed by
+# delta-rs (`_Builder._replace_periods`); a larger one (a long backfill on a cluster) is
+# written by Spark's executors, as a whole table always is.
+DELTA_RS_MAX_ROWS = 1_000_000
+# Delta's default checkpoint interval (delta.checkpointInterval), which Spark's commits follow.
+CHECKPOINT_INTERVAL = 10
 
 
 @dataclass(frozen=True)
@@ -128,7 +139,7 @@ def build_gold(
         return GoldRun(run_id, tuple(
             GoldTableRun(t.name, "unchanged", (), t.period, 0, None, None) for t in selected
         ))
-    builder = _Builder(spark, lake, silver_path, silver_version)
+    builder = _Builder(spark, settings, lake, silver_path, silver_version)
     explicit = from_date is not None or to_date is not None
 
     def scope_one(table: GoldTable) -> GoldTableRun | _Scope:
@@ -152,17 +163,12 @@ def build_gold(
             builder.share_silver([s for s in scopes if isinstance(s, _Scope)])
             plans = list(pool.map(lambda s: builder.stage(s) if isinstance(s, _Scope) else s, scopes))
             staged = [p for p in plans if isinstance(p, _Staged)]
+            # Computed once, validated, then written as validated. The tables' new rows
+            # are computed here, a few tables at once, rather than one by one as the suites
+            # read them (a 17-table audit spent most of its time there).
+            materialised = dict(pool.map(builder.materialise, staged))
             if audit is not None:
-                # Computed once, validated, then written as validated. The tables' new
-                # rows are computed here, a few tables at once, rather than one by one
-                # as the suites read them (a 17-table audit spent most of its time there).
-                materialised = dict(pool.map(builder.materialise, staged))
-                # While the audit runs (GX on pandas: Python, one core), the JVM replays
-                # each stored table's log into its file list, the first thing its commit
-                # needs (measured: an hour's gold and gate 18.7 s -> 17.2 s, docs/benchmarks.md).
-                loading = [pool.submit(builder.load_files, plan) for plan in staged if plan.predicate is not None]
                 audit(materialised)
-                wait(loading)
             results = list(pool.map(
                 lambda p: builder.commit(p) if isinstance(p, _Staged) else p, plans
             ))
@@ -192,8 +198,9 @@ def build_gold(
 class _Builder:
     """One run's shared reads: the silver snapshot and each change window's changed days."""
 
-    def __init__(self, spark: SparkSession, lake: Lake, silver_path: str, version: int):
-        self.spark, self.lake, self.silver_path, self.version = spark, lake, silver_path, version
+    def __init__(self, spark: SparkSession, settings: Settings, lake: Lake, silver_path: str, version: int):
+        self.spark, self.settings, self.lake = spark, settings, lake
+        self.silver_path, self.version = silver_path, version
         self._changed: dict[ChangeWindow, set[date] | None] = {}
         self._bounds: tuple[date, date] | None | Literal[False] = False  # False: not read yet
         self._kept_from: date | None | Literal[False] = False  # False: not read yet
@@ -242,16 +249,17 @@ class _Builder:
     def incremental_scope(self, table: GoldTable) -> GoldTableRun | _Scope:
         """What an incremental run rebuilds of `table`: nothing (a finished GoldTableRun),
         the periods silver's changes can alter, or the whole table (a new table, a changed
-        definition, an unreadable change feed)."""
-        gold_path = self.lake.gold(table.name).path
+        definition, an unreadable change feed).
+
+        The stored table is looked at with delta-rs: its version and schema are its log's
+        newest metadata, which Spark would load a snapshot for (17 tables an hour)."""
+        stored = open_delta(self.settings, self.lake.gold(table.name).path)
         window = ChangeWindow(self.watermarks.get(consumer_name(table)), self.version)
-        in_place = delta_table_exists(self.spark, gold_path) and _schema_matches(
-            self.spark, gold_path, table
-        )
+        in_place = stored is not None and _schema_matches(stored.schema(), table)
         if in_place and window.is_empty:
+            assert stored is not None  # in place
             return GoldTableRun(
-                table.name, "unchanged", (), table.period, 0, window.after_version,
-                current_version(self.spark, gold_path),
+                table.name, "unchanged", (), table.period, 0, window.after_version, stored.version(),
             )
         changed = None if window.after_version is None or not in_place else self.changed_days(window)
         if changed is None:
@@ -259,10 +267,8 @@ class _Builder:
         bounds = self.silver_bounds()
         periods = table.affected_periods(changed, bounds[1] if bounds else None)
         if not periods:  # e.g. an OPTIMIZE of silver: versions moved, no row changed
-            return GoldTableRun(
-                table.name, "unchanged", (), table.period, 0, self.version,
-                current_version(self.spark, gold_path),
-            )
+            assert stored is not None  # in place
+            return GoldTableRun(table.name, "unchanged", (), table.period, 0, self.version, stored.version())
         return _Scope(table, periods, "incremental")
 
     def range_scope(self, table: GoldTable, first: date | None, last: date | None) -> GoldTableRun | _Scope:
@@ -360,18 +366,8 @@ class _Builder:
         run's audit reads the rebuilt periods, not the stored table (measured: reading and
         caching the 17 stored tables for every hour cost more than their audit)."""
         plan.rows = plan.rows.persist(StorageLevel.MEMORY_AND_DISK)
-        plan.rows.count()
+        plan.row_count = plan.rows.count()
         return f"gold.{plan.table.name}", StagedTable(plan.rows, lambda: self.staged_view(plan))
-
-    def load_files(self, plan: _Staged) -> None:
-        """Have Delta replay the stored table's log into its file list now, as its
-        `replaceWhere` commit would first: the snapshot stays cached in Delta's log cache,
-        and the commit finds it there unless the table moved meanwhile. Only a head start:
-        a failure here is left for the commit to meet, and report."""
-        try:
-            self.spark.read.format("delta").load(self.lake.gold(plan.table.name).path).inputFiles()
-        except Exception:  # noqa: BLE001 - see the docstring
-            log.debug("gold.%s: its file list was not loaded ahead of the commit", plan.table.name, exc_info=True)
 
     def staged_view(self, plan: _Staged) -> DataFrame:
         """The table as it will read after `plan` is committed, without committing it."""
@@ -384,6 +380,10 @@ class _Builder:
 
     def commit(self, plan: _Staged) -> GoldTableRun:
         table, periods = plan.table, plan.periods
+        if periods is not None and plan.row_count is not None and plan.row_count <= DELTA_RS_MAX_ROWS:
+            written = self._replace_periods(plan, periods)
+            if written is not None:
+                return written
         gold_path = self.lake.gold(table.name).path
         # One file per group of whole periods, so a later rebuild of a period rewrites
         # only the files holding it.
@@ -406,15 +406,83 @@ class _Builder:
         # one, which may predate the definition's (one more commit, or none).
         described = plan.predicate is not None and _describe(self.spark, gold_path, version, table.description)
         metrics = commit_info.get("operationMetrics") or {}
+        return self._table_run(plan, int(metrics.get("numOutputRows", 0)), version + int(described))
+
+    def _replace_periods(self, plan: _Staged, periods: set[date]) -> GoldTableRun | None:
+        """Replace the periods' rows in one delta-rs commit: the rows the audit read,
+        collected as Arrow, written where the periods' rows were (delta-rs removes the files
+        holding only those periods and rewrites the rest of any file that also holds others;
+        every written row must lie in the periods, as with Spark's `replaceWhere`).
+
+        A period rebuild is a few hundred rows. Spark's commit of them cost about a second
+        per table on 2 cores (a job to write one small file, a snapshot replay and a commit),
+        17 tables an hour; delta-rs commits them in tens of milliseconds (docs/benchmarks.md).
+
+        None, having written nothing, when a timestamp of the table or of the rows lies
+        outside the years 1678-2261: Spark writes Parquet timestamps as INT96, which delta-rs
+        reads as nanoseconds, and rewriting such a file would lose those rows. Spark commits
+        those (events at the calendar's edges are valid, contract §5).
+        """
+        import pyarrow as pa
+        from deltalake import DeltaTable, write_deltalake
+
+        table = plan.table
+        uri, options = delta_writer_location(self.settings, self.lake.gold(table.name).path)
+        stored = DeltaTable(uri, storage_options=options or None)
+        # Sorted by grain, as Spark wrote them: each file's statistics then bound its periods.
+        rows = plan.rows.toArrow().sort_by([(column, "ascending") for column in table.grain])
+        timestamps = [c.name for c in table.columns if c.type == "timestamp"]
+        if not (_nanosecond_safe(pa.table(stored.get_add_actions(flatten=True)), timestamps, prefixes=("min.", "max."))
+                and _nanosecond_safe(rows, timestamps)):
+            log.info("gold.%s: a timestamp beyond 1678-2261; Spark writes the rebuild", table.name)
+            return None
+        write_deltalake(stored, rows, mode="overwrite", predicate=table.period_predicate(periods, dialect="delta-rs"))
+        version = stored.version()
+        if version % CHECKPOINT_INTERVAL == 0:
+            # Spark checkpoints its own commits every tenth version; these are delta-rs's.
+            # Without, every reader would replay a day's 24 commits and more from JSON.
+            stored.create_checkpoint()
+            stored.cleanup_metadata()
+        # A period rebuild keeps the stored description, which may predate the definition's
+        # (one more commit, or none).
+        described = stored.metadata().description != table.description
+        if described:
+            _set_description(self.spark, self.lake.gold(table.name).path, table.description)
+        return self._table_run(plan, rows.num_rows, version + int(described))
+
+    def _table_run(self, plan: _Staged, rows_written: int, gold_version: int) -> GoldTableRun:
+        table, periods = plan.table, plan.periods
         return GoldTableRun(
             table=table.name,
             mode=plan.mode,
             periods=() if periods is None else describe(periods, step=7 if table.period == "week" else 1),
             period=table.period,
-            rows_written=int(metrics.get("numOutputRows", 0)),
+            rows_written=rows_written,
             silver_version=self.version,
-            gold_version=version + int(described),
+            gold_version=gold_version,
         )
+
+
+# The instants a 64-bit count of nanoseconds holds (1677-09-21 .. 2262-04-11), within whole years.
+_NANOSECOND_YEARS = (datetime(1678, 1, 1, tzinfo=UTC), datetime(2262, 1, 1, tzinfo=UTC))
+
+
+def _nanosecond_safe(frame: pa.Table, columns: Sequence[str], *, prefixes: Sequence[str] = ("",)) -> bool:
+    """Every value of the timestamp `columns` (each under each of `prefixes`: a file list's
+    "min."/"max." statistics) lies in `_NANOSECOND_YEARS`; a missing column is not known to."""
+    import pyarrow.compute as pc
+
+    if frame.num_rows == 0:
+        return True
+    for name in (prefix + column for column in columns for prefix in prefixes):
+        if name not in frame.schema.names:
+            return False
+        bounds = pc.min_max(frame.column(name)).as_py()
+        if bounds["min"] is not None and not (
+            _NANOSECOND_YEARS[0] <= bounds["min"] and bounds["max"] < _NANOSECOND_YEARS[1]
+        ):
+            return False
+    return True
 
 
 def _windows_without_retention(
@@ -485,6 +553,7 @@ class _Staged:
     periods: set[date] | None
     mode: str
     predicate: str | None  # the replaceWhere of `periods`
+    row_count: int | None = None  # the rows' count, once materialised
 
 
 def _describe(spark: SparkSession, path: str, version: int, description: str) -> bool:
@@ -494,24 +563,25 @@ def _describe(spark: SparkSession, path: str, version: int, description: str) ->
     in the definition since costs a commit (True)."""
     if stored_description(spark, path, version) == description:
         return False
-    quoted = description.replace("\\", "\\\\").replace("'", "\\'")
-    with needs_catalog(f"the new description of {path}"):
-        spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ('comment' = '{quoted}')")
+    _set_description(spark, path, description)
     return True
 
 
-def _schema_matches(spark: SparkSession, path: str, table: GoldTable) -> bool:
-    """False when the stored table predates the definition (columns, types or comments)."""
-    stored = spark.read.format("delta").load(path).schema
+def _set_description(spark: SparkSession, path: str, description: str) -> None:
+    quoted = description.replace("\\", "\\\\").replace("'", "\\'")
+    with needs_catalog(f"the new description of {path}"):
+        spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ('comment' = '{quoted}')")
+
+
+def _schema_matches(stored: DeltaSchema, table: GoldTable) -> bool:
+    """False when the stored table predates the definition (columns, types or comments).
+    A gold column's type is a Spark SQL name that is also Delta's (date, timestamp, string,
+    long, double)."""
     wanted = {c.name: c for c in table.columns}
     if [f.name for f in stored.fields] != list(wanted):
         return False
     return all(
-        f.dataType.simpleString() == _sql_type(wanted[f.name].type)
+        getattr(f.type, "type", None) == wanted[f.name].type
         and f.metadata.get("comment") == wanted[f.name].comment
         for f in stored.fields
     )
-
-
-def _sql_type(name: str) -> str:
-    return {"long": "bigint"}.get(name, name)

@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Literal
+
+# Who reads a predicate: Spark SQL, or delta-rs (DataFusion SQL), which writes gold's period
+# rebuilds. They differ in one literal: DataFusion's TIMESTAMP'...' is a time zone-less
+# nanosecond value it will not compare with a UTC timestamp column; a plain ISO 8601 string
+# with its zone is cast to the column's type.
+Dialect = Literal["spark", "delta-rs"]
 
 
 def shift(day: date, days: int) -> date:
@@ -54,12 +61,16 @@ def date_predicate(column: str, days: Iterable[date], *, step: int = 1) -> str:
     return " OR ".join(parts) if parts else "false"
 
 
-def hour_predicate(column: str, days: Iterable[date]) -> str:
+def hour_predicate(column: str, days: Iterable[date], *, dialect: Dialect = "spark") -> str:
     """`column` (an hour TIMESTAMP, UTC) within the given days, as half-open ranges (the
     calendar's last day has no day after it: that range is open above)."""
+
+    def midnight(day: date) -> str:
+        return f"TIMESTAMP'{day} 00:00:00'" if dialect == "spark" else f"'{day}T00:00:00Z'"
+
     parts = [
-        f"({column} >= TIMESTAMP'{first} 00:00:00'"
-        + ("" if last == date.max else f" AND {column} < TIMESTAMP'{shift(last, 1)} 00:00:00'")
+        f"({column} >= {midnight(first)}"
+        + ("" if last == date.max else f" AND {column} < {midnight(shift(last, 1))}")
         + ")"
         for first, last in date_ranges(days)
     ]

@@ -24,7 +24,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DoubleType, StringType, StructField, StructType
 
-from eventlake.gold.periods import date_predicate, days_between, hour_predicate, monday, shift
+from eventlake.gold.periods import Dialect, date_predicate, days_between, hour_predicate, monday, shift
 
 Period = Literal["day", "hour", "week"]
 
@@ -142,10 +142,11 @@ class GoldTable:
             )
         return days
 
-    def period_predicate(self, periods: Iterable[date]) -> str:
-        """SQL condition selecting `periods` in this table (for replaceWhere and filters)."""
+    def period_predicate(self, periods: Iterable[date], *, dialect: Dialect = "spark") -> str:
+        """SQL condition selecting `periods` in this table (for filters and the commit that
+        replaces them, which delta-rs makes: `dialect`)."""
         if self.period == "hour":
-            return hour_predicate(self.period_column, periods)
+            return hour_predicate(self.period_column, periods, dialect=dialect)
         return date_predicate(self.period_column, periods, step=7 if self.period == "week" else 1)
 
 

@@ -35,7 +35,7 @@ import orjson
 
 from eventlake.config import Settings
 from eventlake.errors import UserError
-from eventlake.lake import Lake, delta_location
+from eventlake.lake import Lake, delta_writer_location
 from eventlake.landing import LandingSink, encode_lines, landing_key, sink_for
 from eventlake.lease import lake_lease
 from eventlake.schemas import PERSONAL_COLUMNS
@@ -144,11 +144,7 @@ def write_quarantine(settings: Settings, rows: list[dict[str, Any]]) -> None:
     from deltalake import DeltaTable, write_deltalake
     from deltalake.exceptions import TableNotFoundError
 
-    uri, options = delta_location(settings, Lake.from_settings(settings).kafka_quarantine.path)
-    if options:
-        # No S3 lock service: the lake's lease is the one-writer guarantee, as for Spark's
-        # S3SingleDriverLogStore.
-        options["AWS_S3_ALLOW_UNSAFE_RENAME"] = "true"
+    uri, options = delta_writer_location(settings, Lake.from_settings(settings).kafka_quarantine.path)
     batch = pa.Table.from_pylist(rows, schema=_arrow_schema())
     with lake_lease(settings, "kafka-ingest"):
         try:
