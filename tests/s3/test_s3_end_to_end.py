@@ -194,7 +194,7 @@ def test_collected_traffic_on_s3_gives_the_tables_of_the_duckdb_reference(spark,
     # straight to S3. Everything compared below is the tables as those commits left them.
     silver = spark.read.format("delta").load(copy_table(s3_lake, "silver/events", tmp_path / "silver-copy"))
     first, last = silver.agg(F.min("event_date"), F.max("event_date")).first()
-    run_eventlake(["run", "gold", "--from-date", str(first), "--to-date", str(last)], s3_env)
+    run_eventlake(["run", "gold", "--skip-quality", "--from-date", str(first), "--to-date", str(last)], s3_env)
     for name in GOLD_TABLES:
         log = sorted(key for key in s3_lake.server.keys(f"{s3_lake.prefix}/gold/{name}/_delta_log/")
                      if key.endswith(".json"))
