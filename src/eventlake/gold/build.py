@@ -429,11 +429,12 @@ class _Builder:
         table = plan.table
         uri, options = delta_writer_location(self.settings, self.lake.gold(table.name).path)
         stored = DeltaTable(uri, storage_options=options or None)
-        # Sorted by grain, as Spark wrote them: each file's statistics then bound its periods.
-        rows = plan.rows.toArrow().sort_by([(column, "ascending") for column in table.grain])
         timestamps = [c.name for c in table.columns if c.type == "timestamp"]
-        if not (_nanosecond_safe(pa.table(stored.get_add_actions(flatten=True)), timestamps, prefixes=("min.", "max."))
-                and _nanosecond_safe(rows, timestamps)):
+        # The stored files' statistics first: when they rule delta-rs out, nothing is collected.
+        safe = _nanosecond_safe(pa.table(stored.get_add_actions(flatten=True)), timestamps, prefixes=("min.", "max."))
+        # Sorted by grain, as Spark wrote them: each file's statistics then bound its periods.
+        rows = plan.rows.toArrow().sort_by([(column, "ascending") for column in table.grain]) if safe else None
+        if rows is None or not _nanosecond_safe(rows, timestamps):
             log.info("gold.%s: a timestamp beyond 1678-2261; Spark writes the rebuild", table.name)
             return None
         write_deltalake(stored, rows, mode="overwrite", predicate=table.period_predicate(periods, dialect="delta-rs"))
