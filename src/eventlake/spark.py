@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from eventlake.config import Settings
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from eventlake.jvm_archive import JvmLaunch
 
@@ -567,3 +567,26 @@ def pin_utc(spark: "SparkSession") -> None:
         log.warning("the driver JVM runs in time zone %s: pinned to UTC (set -Duser.timezone=UTC)", zone)
         jvm.java.util.TimeZone.setDefault(jvm.java.util.TimeZone.getTimeZone("UTC"))
     spark.sparkContext.environment["TZ"] = "UTC"
+
+
+def unpersist_after_listeners(spark: "SparkSession", *frames: "DataFrame | None", timeout_s: float = 60.0) -> None:
+    """Unpersist `frames`, once the session's extra listeners have seen every query so far.
+
+    Spark's listeners run on a thread of their own, behind the queries. OpenLineage's finds
+    the inputs of a query over a cached DataFrame by looking the cache up when it handles
+    the query's events: a cache released before then leaves that query's lineage without
+    inputs (seen in CI: a gold table whose every event named no input, on a busy machine).
+    Without extra listeners nothing waits. A listener still busy after `timeout_s` costs a
+    warning, not the run: the data is written either way.
+    """
+    from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped]
+
+    if spark.sparkContext.getConf().get("spark.extraListeners", ""):
+        try:
+            spark.sparkContext._jsc.sc().listenerBus().waitUntilEmpty(int(timeout_s * 1000))
+        except Py4JJavaError:  # a TimeoutException: the listeners are that far behind
+            log.warning("Spark's listeners are still %.0f s behind: the lineage of queries over "
+                        "cached rows may lack their inputs", timeout_s)
+    for frame in frames:
+        if frame is not None:
+            frame.unpersist()

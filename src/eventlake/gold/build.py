@@ -38,7 +38,7 @@ from eventlake.gold.tables import GOLD_TABLES, GoldTable
 from eventlake.lake import Lake, delta_writer_location, gold_consumer, open_delta
 from eventlake.quality.batches import StagedTable
 from eventlake.schemas import stats_properties
-from eventlake.spark import CONCURRENT_SMALL_JOBS
+from eventlake.spark import CONCURRENT_SMALL_JOBS, unpersist_after_listeners
 from eventlake.state import (
     ChangeWindow,
     commit_watermarks,
@@ -173,9 +173,7 @@ def build_gold(
                 lambda p: builder.commit(p) if isinstance(p, _Staged) else p, plans
             ))
         finally:
-            for plan in staged:
-                plan.rows.unpersist()
-            builder.release_silver()
+            unpersist_after_listeners(spark, *(plan.rows for plan in staged), builder.release_silver())
     if not explicit:
         moved = {
             consumer_name(GOLD_TABLES[r.table]): r.silver_version
@@ -325,10 +323,10 @@ class _Builder:
             "every day" if self._shared_days is None else ",".join(describe(self._shared_days)), len(scopes),
         )
 
-    def release_silver(self) -> None:
-        if self._shared is not None:
-            self._shared.unpersist()
-            self._shared = None
+    def release_silver(self) -> DataFrame | None:
+        """The shared silver cache, for the caller to unpersist; the builder forgets it."""
+        shared, self._shared = self._shared, None
+        return shared
 
     def stage(self, scope: _Scope) -> _Staged:
         """Stage the replacement of the scope's periods (None: the whole table) with their

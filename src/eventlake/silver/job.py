@@ -28,6 +28,7 @@ from eventlake.lake import SILVER_CONSUMER, Lake
 from eventlake.runs import SilverRun
 from eventlake.maintenance.tombstone import without_erased_lines
 from eventlake.schemas import BRONZE_EVENTS, SILVER_EVENTS, SILVER_QUARANTINE, stats_properties
+from eventlake.spark import unpersist_after_listeners
 from eventlake.silver.clean import (
     consented_events,
     dedupe_events,
@@ -228,7 +229,7 @@ def clean_silver(
             silver_rows = int(metrics.get("numTargetRowsInserted", 0))
             silver_replaced = int(metrics.get("numTargetRowsUpdated", 0))
     finally:
-        judged.unpersist()
+        unpersist_after_listeners(spark, judged)
 
     in_run_duplicates = candidates - deduped
     run = SilverRun(
