@@ -179,6 +179,11 @@ def spark_conf(settings: Settings, *, catalog: bool = False) -> dict[str, str]:
         # column mapping stays off so delta-rs / DuckDB / Polars can read every table.
         "spark.databricks.delta.properties.defaults.enableChangeDataFeed": "true",
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        # Parquet timestamps as microseconds adjusted to UTC, not Spark's default INT96:
+        # other readers take INT96 for nanoseconds, so an instant outside 1678-2261 (valid,
+        # contract §5) failed delta-rs (`eventlake show`) and read silently wrong in pyarrow
+        # and pandas; DuckDB read it without its zone. Spark reads both kinds alike.
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         "spark.sql.sources.partitionOverwriteMode": "static",
         "spark.ui.showConsoleProgress": "false",
     }

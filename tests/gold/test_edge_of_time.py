@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from pyspark.sql import functions as F
 
 from eventlake.gold.tables import GOLD_TABLES
 from goldcases import lake_settings
@@ -58,7 +59,15 @@ def test_gold_builds_the_first_and_last_day_and_equals_a_recomputation(spark, tm
     settings = lake_settings(tmp_path)
     lake = Lake.from_settings(settings)
     write_silver(spark, lake.silver_events.path, edge_rows("u1", 10))
-    build_gold(spark, settings, tables=sorted(FED), run_id="full")
+    # The first build as before eventlake wrote TIMESTAMP_MICROS: Spark's INT96, which a
+    # rebuild must leave to Spark (delta-rs reads INT96 as nanoseconds: rewriting such a
+    # file, it kept its rows twice). Lakes written before that change hold such files.
+    chosen = spark.conf.get("spark.sql.parquet.outputTimestampType")
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "INT96")
+    try:
+        build_gold(spark, settings, tables=sorted(FED), run_id="full")
+    finally:
+        spark.conf.set("spark.sql.parquet.outputTimestampType", chosen)
     # Late rows on both edge days: the incremental run rebuilds exactly those periods.
     write_silver(spark, lake.silver_events.path, edge_rows("u2", 20))
     run = build_gold(spark, settings, tables=sorted(FED), run_id="late")
@@ -71,3 +80,28 @@ def test_gold_builds_the_first_and_last_day_and_equals_a_recomputation(spark, tm
         # Compared in Spark: Python cannot hold every instant of year 1 in every zone.
         assert gold.count() == expected.count() > 0, name
         assert gold.exceptAll(expected).count() == 0 and expected.exceptAll(gold).count() == 0, name
+
+    # Readers other than Spark see the same instants. Spark's default Parquet timestamp,
+    # INT96, is read as nanoseconds elsewhere: delta-rs refused these tables and pyarrow
+    # read year 9999 as 1816.
+    from eventlake.gold.show import read_rows
+    from eventlake.lake import open_delta
+
+    stored = {"silver.events": lake.silver_events.path} | {f"gold.{name}": lake.gold(name).path for name in FED}
+    for name, path in stored.items():
+        spark_table = spark.read.format("delta").load(path)
+        for column in (f.name for f in spark_table.schema if f.dataType.typeName() == "timestamp"):
+            expected_instants = sorted(
+                r[0] or "-" for r in spark_table.select(F.date_format(column, "yyyy-MM-dd HH:mm:ss.SSSSSS")).collect()
+            )
+            read = open_delta(settings, path).to_pyarrow_table(columns=[column]).column(column).to_pylist()
+            assert sorted(map(utc_text, read)) == expected_instants, (name, column)
+    hours, total = read_rows(settings, GOLD_TABLES["track_hourly"], limit=100)  # `eventlake show`
+    assert total == len(hours) == 2 and {h["event_hour"].year for h in hours} == {1, 9999}
+
+
+def utc_text(instant: datetime | None) -> str:
+    if instant is None:
+        return "-"
+    instant = instant.astimezone(UTC)
+    return f"{instant.year:04d}-{instant:%m-%d %H:%M:%S.%f}"

@@ -417,9 +417,11 @@ class _Builder:
         17 tables an hour; delta-rs commits them in tens of milliseconds (docs/benchmarks.md).
 
         None, having written nothing, when a timestamp of the table or of the rows lies
-        outside the years 1678-2261: Spark writes Parquet timestamps as INT96, which delta-rs
-        reads as nanoseconds, and rewriting such a file would lose those rows. Spark commits
-        those (events at the calendar's edges are valid, contract §5).
+        outside the years 1678-2261. Spark wrote Parquet timestamps as INT96 before eventlake
+        chose TIMESTAMP_MICROS (spark_conf), and a lake may still hold such files: delta-rs
+        reads INT96 as nanoseconds, and rewriting such a file would lose those rows. Spark
+        commits those (events at the calendar's edges are valid, contract §5). Telling the
+        two kinds of file apart would take a read of every footer; such rows are rare.
         """
         import pyarrow as pa
         from deltalake import DeltaTable, write_deltalake
