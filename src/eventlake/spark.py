@@ -590,8 +590,8 @@ def unpersist_after_listeners(spark: "SparkSession", *frames: "DataFrame | None"
         try:
             spark.sparkContext._jsc.sc().listenerBus().waitUntilEmpty(int(timeout_s * 1000))
         except Py4JJavaError:  # a TimeoutException: the listeners are that far behind
-            log.warning("Spark's listeners are still %.0f s behind: the lineage of queries over "
-                        "cached rows may lack their inputs", timeout_s)
+            log.warning("Spark's listeners were still busy after %.0f s: the lineage of queries "
+                        "over cached rows may lack their inputs", timeout_s)
     for frame in frames:
         if frame is not None:
             frame.unpersist()
