@@ -156,6 +156,41 @@ def test_a_repeated_run_writes_nothing(spark, copy_of_built):
     assert _snapshot(spark, settings) == before
 
 
+def test_delta_rs_reads_the_changed_days_spark_reads(spark, copy_of_built):
+    """An incremental run learns silver's changed days from delta-rs's read of the change
+    feed, Spark's being the fallback: over an append, an erasure's delete and a retention
+    commit, both name the days the append and the delete touched, and not the retained-away
+    day (gold keeps those periods, contract §6). Silver's first and last day come from its
+    file list, at the version asked for."""
+    from eventlake.gold import build as gold_build
+    from eventlake.maintenance.retention import RETENTION_COMMIT_TAG, expire_delta_partitions
+    from eventlake.state import ChangeWindow, current_version
+
+    settings = copy_of_built
+    lake = Lake.from_settings(settings)
+    path = lake.silver_events.path
+    before = current_version(spark, path)
+    silver = spark.read.format("delta").load(path)
+    erased_days = {r[0] for r in silver.where("user_key = 'uk-u9'").select("event_date").distinct().collect()}
+    first_day = silver.agg({"event_date": "min"}).first()[0]
+    assert erased_days and first_day not in erased_days | {LATE}
+
+    write_silver(spark, path, _late_rows())
+    DeltaTable.forPath(spark, path).delete("user_key = 'uk-u9'")
+    expire_delta_partitions(spark, lake.silver_events, "event_date", first_day + timedelta(days=1),
+                            f"{RETENTION_COMMIT_TAG} as_of=test")
+    window = ChangeWindow(before, current_version(spark, path))
+    assert window.up_to_version == before + 3
+
+    from_log = gold_build._changed_days_from_log(settings, path, window)
+    assert from_log == {LATE} | erased_days  # not None: delta-rs answered
+    assert gold_build._changed_days_by_spark(spark, path, window) == from_log
+    # Silver's first and last day come from its file list alike (not False: delta-rs answered).
+    stored = spark.read.format("delta").load(path).selectExpr("min(event_date)", "max(event_date)").first()
+    assert gold_build._partition_bounds(settings, path, window.up_to_version) == (stored[0], stored[1])
+    assert gold_build._partition_bounds(settings, path, before)[0] == first_day
+
+
 def test_gdpr_erasure_in_silver_reaches_gold(spark, copy_of_built, edge_rows):
     settings = copy_of_built
     silver_path = Lake.from_settings(settings).silver_events.path

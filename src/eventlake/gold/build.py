@@ -35,7 +35,7 @@ from eventlake.errors import UserError
 from eventlake.gold import checked_table_names
 from eventlake.gold.periods import date_predicate, describe
 from eventlake.gold.tables import GOLD_TABLES, GoldTable
-from eventlake.lake import Lake, delta_writer_location, gold_consumer, open_delta
+from eventlake.lake import Lake, delta_location, delta_writer_location, gold_consumer, open_delta
 from eventlake.quality.batches import StagedTable
 from eventlake.schemas import stats_properties
 from eventlake.spark import CONCURRENT_SMALL_JOBS, unpersist_after_listeners
@@ -211,11 +211,15 @@ class _Builder:
         return self.spark.read.format("delta").option("versionAsOf", self.version).load(self.silver_path)
 
     def silver_bounds(self) -> tuple[date, date] | None:
+        """Silver's first and last event day at the run's version."""
         with self._lock:
             if self._bounds is False:
-                row = self.silver().agg(F.min("event_date"), F.max("event_date")).first()
-                assert row is not None  # an aggregate without grouping is one row
-                self._bounds = None if row[0] is None else (row[0], row[1])
+                bounds = _partition_bounds(self.settings, self.silver_path, self.version)
+                if bounds is False:  # delta-rs could not say: Spark reads the table
+                    row = self.silver().agg(F.min("event_date"), F.max("event_date")).first()
+                    assert row is not None  # an aggregate without grouping is one row
+                    bounds = None if row[0] is None else (row[0], row[1])
+                self._bounds = bounds
             return self._bounds
 
     def changed_days(self, window: ChangeWindow) -> set[date] | None:
@@ -228,20 +232,16 @@ class _Builder:
         Commits of silver's retention (tagged `eventlake-retention`) are not changes for
         gold: gold keeps the periods silver no longer holds (contract §6). Only the other
         commits of the window are read; an erasure's deletes still are changes.
+
+        delta-rs reads the change feed first (`_changed_days_from_log`): tens of
+        milliseconds, where Spark's read cost about a second before any table of an hour's
+        run could start. Spark reads it when delta-rs cannot.
         """
         if window not in self._changed:
-            try:
-                days: set[date] = set()
-                for part in _windows_without_retention(self.spark, self.silver_path, window):
-                    rows = (
-                        read_changes(self.spark, self.silver_path, part, inserts_only=False)
-                        .select("event_date").distinct().collect()
-                    )
-                    days |= {r[0] for r in rows if r[0] is not None}
-                self._changed[window] = days
-            except AnalysisException as error:  # e.g. change feed off or vacuumed
-                log.warning("gold: silver change feed unreadable (%s); full rebuild", error)
-                self._changed[window] = None
+            days = _changed_days_from_log(self.settings, self.silver_path, window)
+            self._changed[window] = (
+                days if days is not None else _changed_days_by_spark(self.spark, self.silver_path, window)
+            )
         return self._changed[window]
 
     def incremental_scope(self, table: GoldTable) -> GoldTableRun | _Scope:
@@ -503,15 +503,90 @@ def _windows_without_retention(
         .where(F.col("userMetadata").startswith(RETENTION_COMMIT_TAG))
         .select("version").collect()
     }
+    return _split_around(window, retention)
+
+
+def _split_around(window: ChangeWindow, skipped: set[int]) -> list[ChangeWindow]:
+    """The window's versions without `skipped`, as the windows of consecutive versions."""
+    after, up_to = window.after_version, window.up_to_version
+    assert after is not None  # a window that starts after a version
     parts, start = [], after
     for version in range(after + 1, up_to + 1):
-        if version in retention:
+        if version in skipped:
             if version - 1 > start:
                 parts.append(ChangeWindow(start, version - 1))
             start = version
     if up_to > start:
         parts.append(ChangeWindow(start, up_to))
     return parts
+
+
+def _changed_days_by_spark(spark: SparkSession, silver_path: str, window: ChangeWindow) -> set[date] | None:
+    """`_Builder._changed_days` read by Spark; None when the change feed is unreadable (off,
+    or vacuumed), and the tables are then rebuilt in full."""
+    try:
+        days: set[date] = set()
+        for part in _windows_without_retention(spark, silver_path, window):
+            rows = read_changes(spark, silver_path, part, inserts_only=False).select("event_date").distinct().collect()
+            days |= {r[0] for r in rows if r[0] is not None}
+        return days
+    except AnalysisException as error:  # e.g. change feed off or vacuumed
+        log.warning("gold: silver change feed unreadable (%s); full rebuild", error)
+        return None
+
+
+def _changed_days_from_log(settings: Settings, silver_path: str, window: ChangeWindow) -> set[date] | None:
+    """`_Builder._changed_days` read by delta-rs: the event days of silver's change feed in
+    the window, its retention commits left out. None when delta-rs cannot read it (a
+    vacuumed file, a table feature it lacks...): the caller then asks Spark, which decides
+    between its own read and a full rebuild, as before this fast path."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from eventlake.maintenance.retention import RETENTION_COMMIT_TAG
+
+    assert window.after_version is not None  # incremental_scope asks only about windows that start after a version
+    try:
+        silver = open_delta(settings, silver_path)
+        if silver is None:
+            return None
+        retention = {
+            int(commit["version"])
+            for commit in silver.history(max(silver.version() - window.after_version, 1))
+            if str(commit.get("userMetadata") or "").startswith(RETENTION_COMMIT_TAG)
+        }
+        days: set[date] = set()
+        for part in _split_around(window, retention):
+            assert part.after_version is not None  # parts of a window that starts after a version
+            changes = pa.table(silver.load_cdf(
+                starting_version=part.after_version + 1, ending_version=part.up_to_version, columns=["event_date"]
+            ))
+            days |= {day for day in pc.unique(changes["event_date"]).to_pylist() if day is not None}
+        return days
+    except Exception as error:  # noqa: BLE001 - Spark's read is the answer of record
+        log.info("gold: delta-rs could not read silver's change feed (%s: %s); Spark reads it",
+                 type(error).__name__, str(error)[:200])
+        return None
+
+
+def _partition_bounds(settings: Settings, silver_path: str, version: int) -> tuple[date, date] | None | Literal[False]:
+    """Silver's first and last event_date at `version` from its log's file list (event_date
+    is its partition column), without a Spark job: None when silver holds no row, False
+    when delta-rs cannot say (the caller then asks Spark)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from deltalake import DeltaTable
+
+    try:
+        uri, options = delta_location(settings, silver_path)
+        files = pa.table(DeltaTable(uri, version=version, storage_options=options or None).get_add_actions(flatten=True))
+        days = files["partition.event_date"].filter(pc.fill_null(pc.greater(files["num_records"], 0), True))
+        bounds = pc.min_max(days).as_py()
+    except Exception as error:  # noqa: BLE001 - Spark's read is the answer of record
+        log.info("gold: delta-rs could not list silver's files (%s: %s); Spark reads them",
+                 type(error).__name__, str(error)[:200])
+        return False
+    return None if bounds["min"] is None else (bounds["min"], bounds["max"])
 
 
 def _retention_kept_from(spark: SparkSession, silver_path: str) -> date | None:
