@@ -55,3 +55,32 @@ def test_a_table_alone_reads_silver_itself_and_equals_a_full_recomputation(spark
     expected = GOLD_TABLES["daily_kpis"].compute(spark.read.format("delta").load(silver_path))
     assertDataFrameEqual(stored, expected)
     assert any(row["event_date"] == late and row["dau"] >= 1 for row in stored.collect())
+
+
+def test_a_new_table_is_one_delta_rs_commit_with_its_definitions_schema_and_properties(built):
+    """A first build creates each table with delta-rs in one commit: the definition's columns
+    and comments (every column nullable, as Spark stores them), its description, the change
+    feed on, and statistics only on the columns `stats_properties` names (never user_key: an
+    erased key would outlive its rows in _delta_log). With Spark's OpenLineage listener on,
+    Spark writes it instead (tests/e2e/test_pipeline.py reads those writes' lineage)."""
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+    settings, run = built
+    lake = Lake.from_settings(settings)
+    for name, table in GOLD_TABLES.items():
+        stored = DeltaTable(lake.gold(name).path)
+        [commit] = stored.history()
+        assert commit["engineInfo"].startswith("delta-rs") and stored.version() == 0, name
+        assert run.table(name).mode == "full" and run.table(name).gold_version == 0, name
+        assert stored.metadata().description == table.description, name
+        assert {f.name: (f.metadata.get("comment"), f.nullable) for f in stored.schema().fields} == {
+            c.name: (c.comment, True) for c in table.columns
+        }, name
+        config = stored.metadata().configuration
+        assert config["delta.enableChangeDataFeed"] == "true", name
+        with_stats = set(config["delta.dataSkippingStatsColumns"].split(","))
+        assert "user_key" not in with_stats and with_stats <= set(table.column_names), name
+        files = pa.table(stored.get_add_actions(flatten=True))
+        assert not [c for c in files.column_names if c.startswith(("min.", "max.")) and c.split(".", 1)[1] not in with_stats], name
+        assert sum(files["num_records"].to_pylist()) == run.table(name).rows_written, name

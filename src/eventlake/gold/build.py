@@ -55,9 +55,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A period rebuild of up to this many rows is collected to the driver and committed by
-# delta-rs (`_Builder._replace_periods`); a larger one (a long backfill on a cluster) is
-# written by Spark's executors, as a whole table always is.
+# A new table or a period rebuild of up to this many rows is collected to the driver and
+# committed by delta-rs (`_Builder._create_table`, `_replace_periods`); a larger one (a
+# long backfill on a cluster) is written by Spark's executors.
 DELTA_RS_MAX_ROWS = 1_000_000
 # Delta's default checkpoint interval (delta.checkpointInterval), which Spark's commits follow.
 CHECKPOINT_INTERVAL = 10
@@ -378,8 +378,8 @@ class _Builder:
 
     def commit(self, plan: _Staged) -> GoldTableRun:
         table, periods = plan.table, plan.periods
-        if periods is not None and plan.row_count is not None and plan.row_count <= DELTA_RS_MAX_ROWS:
-            written = self._replace_periods(plan, periods)
+        if plan.row_count is not None and plan.row_count <= DELTA_RS_MAX_ROWS:
+            written = self._create_table(plan) if periods is None else self._replace_periods(plan, periods)
             if written is not None:
                 return written
         gold_path = self.lake.gold(table.name).path
@@ -405,6 +405,43 @@ class _Builder:
         described = plan.predicate is not None and _describe(self.spark, gold_path, version, table.description)
         metrics = commit_info.get("operationMetrics") or {}
         return self._table_run(plan, int(metrics.get("numOutputRows", 0)), version + int(described))
+
+    def _create_table(self, plan: _Staged) -> GoldTableRun | None:
+        """Create a new table in one delta-rs commit: the rows the audit read, collected as
+        Arrow, with the definition's column comments, description and properties (change
+        data feed on, as Spark's tables have it; no statistics on user_key). Spark's commit
+        of a new table (a shuffle into files by period, a write job, a catalog lookup and a
+        commit) cost about 6 s of a 20,000-event demo's 17 first builds; delta-rs commits
+        them in milliseconds. A table this small is one file: each period lies in one file.
+
+        None, having written nothing, for Spark to write the table: when it exists (its
+        definition changed: Spark replaces it, schema and all), when a timestamp lies outside
+        the years 1678-2261 (`_replace_periods`), or when Spark's OpenLineage listener runs
+        (`spark.extraListeners`): the listener sees only Spark's writes, and a table's first
+        build is where it draws silver -> gold with column lineage.
+        """
+        import pyarrow as pa
+        from deltalake import write_deltalake
+
+        table = plan.table
+        path = self.lake.gold(table.name).path
+        if self.spark.sparkContext.getConf().get("spark.extraListeners", "") or open_delta(self.settings, path):
+            return None
+        rows = plan.rows.toArrow()
+        if not _nanosecond_safe(rows, [c.name for c in table.columns if c.type == "timestamp"]):
+            return None
+        # Spark's schema, as its own commit would store it: every column nullable, commented.
+        schema = pa.schema([
+            pa.field(c.name, rows.schema.field(c.name).type, nullable=True, metadata={"comment": c.comment})
+            for c in table.columns
+        ])
+        rows = rows.select(schema.names).cast(schema).sort_by([(column, "ascending") for column in table.grain])
+        uri, options = delta_writer_location(self.settings, path)
+        write_deltalake(
+            uri, rows, mode="error", description=table.description, storage_options=options or None,
+            configuration={"delta.enableChangeDataFeed": "true", **stats_properties(plan.rows.schema)},
+        )
+        return self._table_run(plan, rows.num_rows, 0)
 
     def _replace_periods(self, plan: _Staged, periods: set[date]) -> GoldTableRun | None:
         """Replace the periods' rows in one delta-rs commit: the rows the audit read,
