@@ -203,6 +203,12 @@ def with_properties(frame: DataFrame, **types: str) -> DataFrame:
     )
 
 
+def property_value(name: str, type_name: str) -> Column:
+    """One `properties` field read as `with_properties` reads it, as an expression: inside a
+    `when`, only the rows the condition selects are parsed."""
+    return F.from_json("properties", StructType([StructField(name, _PROPERTY_TYPES[type_name])]))[name]
+
+
 def named(*names: str) -> Column:
     return F.col("event_name").isin(*names)
 

@@ -5,35 +5,40 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from eventlake.gold.table import NON_NEGATIVE, RATIO, GoldTable, cols, named, ratio, with_properties
+from eventlake.gold.table import NON_NEGATIVE, RATIO, GoldTable, cols, named, property_value, ratio
 
 MAU_WINDOW_DAYS = 30
 
 
 def aggregate(silver: DataFrame) -> DataFrame:
-    days = silver.select("event_date").distinct()
+    # Few shuffles, each a stage of its own: this table's rows are one aggregate of the
+    # days and their content hours, and one of the (day, user) playback starts, joined.
+    days = silver.groupBy("event_date").agg(
+        (F.sum(F.when(named("playback.stopped"), property_value("total_duration_ms", "double"))) / 3_600_000)
+        .alias("content_hours")
+    )
     watchers = (
         silver.where(named("playback.started") & F.col("user_key").isNotNull())
         .select("event_date", "user_key").distinct()
     )
-    # Each (day, user) start counts in the 30-day windows ending that day and the 29 after.
-    mau = (
-        watchers.select(
-            F.explode(F.sequence("event_date", F.date_add("event_date", MAU_WINDOW_DAYS - 1)))
-            .alias("event_date"),
-            "user_key",
-        )
-        .groupBy("event_date").agg(F.countDistinct("user_key").alias("mau_30d"))
+    # Each (day, user) start counts in the 30-day windows ending that day and the 29 after;
+    # `days_after` 0 is the day itself, where it counts in DAU.
+    windows = watchers.select(
+        F.posexplode(F.sequence("event_date", F.date_add("event_date", MAU_WINDOW_DAYS - 1)))
+        .alias("days_after", "event_date"),
+        "user_key",
     )
-    dau = watchers.groupBy("event_date").agg(F.countDistinct("user_key").alias("dau"))
-    hours = (
-        with_properties(silver.where(named("playback.stopped")), total_duration_ms="double")
+    # Both count user_key (never null here), so column lineage names it for both.
+    users = (
+        windows.groupBy("event_date", "user_key").agg(F.min("days_after").alias("days_after"))
         .groupBy("event_date")
-        .agg((F.sum("total_duration_ms") / 3_600_000).alias("content_hours"))
+        .agg(
+            F.count("user_key").alias("mau_30d"),
+            F.count(F.when(F.col("days_after") == 0, F.col("user_key"))).alias("dau"),
+        )
     )
     return (
-        days.join(dau, "event_date", "left").join(mau, "event_date", "left")
-        .join(hours, "event_date", "left")
+        days.join(users, "event_date", "left")
         .select(
             "event_date",
             F.coalesce("dau", F.lit(0)).alias("dau"),
