@@ -132,13 +132,14 @@ def delta_writer_location(settings: Settings, path: str) -> tuple[str, dict[str,
     return uri, options
 
 
-def open_delta(settings: Settings, path: str) -> DeltaTable | None:
-    """A lake table read with delta-rs (no Spark), or None where no Delta table is."""
+def open_delta(settings: Settings, path: str, version: int | None = None) -> DeltaTable | None:
+    """A lake table read with delta-rs (no Spark), at its newest version or `version`, or
+    None where no Delta table is."""
     from deltalake import DeltaTable
     from deltalake.exceptions import TableNotFoundError
 
     uri, options = delta_location(settings, path)
     try:
-        return DeltaTable(uri, storage_options=options or None)
+        return DeltaTable(uri, version=version, storage_options=options or None)
     except TableNotFoundError:
         return None

@@ -163,6 +163,7 @@ def test_delta_rs_reads_the_changed_days_spark_reads(spark, copy_of_built):
     day (gold keeps those periods, contract §6). Silver's first and last day come from its
     file list, at the version asked for."""
     from eventlake.gold import build as gold_build
+    from eventlake.lake import open_delta
     from eventlake.maintenance.retention import RETENTION_COMMIT_TAG, expire_delta_partitions
     from eventlake.state import ChangeWindow, current_version
 
@@ -182,13 +183,13 @@ def test_delta_rs_reads_the_changed_days_spark_reads(spark, copy_of_built):
     window = ChangeWindow(before, current_version(spark, path))
     assert window.up_to_version == before + 3
 
-    from_log = gold_build._changed_days_from_log(settings, path, window)
+    from_log = gold_build._changed_days_from_log(open_delta(settings, path, window.up_to_version), window)
     assert from_log == {LATE} | erased_days  # not None: delta-rs answered
     assert gold_build._changed_days_by_spark(spark, path, window) == from_log
     # Silver's first and last day come from its file list alike (not False: delta-rs answered).
     stored = spark.read.format("delta").load(path).selectExpr("min(event_date)", "max(event_date)").first()
-    assert gold_build._partition_bounds(settings, path, window.up_to_version) == (stored[0], stored[1])
-    assert gold_build._partition_bounds(settings, path, before)[0] == first_day
+    assert gold_build._partition_bounds(open_delta(settings, path, window.up_to_version)) == (stored[0], stored[1])
+    assert gold_build._partition_bounds(open_delta(settings, path, before))[0] == first_day
 
 
 def test_gdpr_erasure_in_silver_reaches_gold(spark, copy_of_built, edge_rows):

@@ -35,7 +35,7 @@ from eventlake.errors import UserError
 from eventlake.gold import checked_table_names
 from eventlake.gold.periods import date_predicate, describe
 from eventlake.gold.tables import GOLD_TABLES, GoldTable
-from eventlake.lake import Lake, delta_location, delta_writer_location, gold_consumer, open_delta
+from eventlake.lake import Lake, delta_writer_location, gold_consumer, open_delta
 from eventlake.quality.batches import StagedTable
 from eventlake.schemas import stats_properties
 from eventlake.spark import CONCURRENT_SMALL_JOBS, unpersist_after_listeners
@@ -51,6 +51,7 @@ from eventlake.state import (
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from deltalake import DeltaTable as DeltaRsTable
     from deltalake import Schema as DeltaSchema
 
 log = logging.getLogger(__name__)
@@ -202,6 +203,7 @@ class _Builder:
         self._changed: dict[ChangeWindow, set[date] | None] = {}
         self._bounds: tuple[date, date] | None | Literal[False] = False  # False: not read yet
         self._kept_from: date | None | Literal[False] = False  # False: not read yet
+        self._log: DeltaRsTable | None | Literal[False] = False  # _silver_log; False: not opened yet
         self._lock = threading.Lock()
         self.watermarks = read_watermarks(spark, lake, "gold.")
         self._shared: DataFrame | None = None  # the run's silver rows, cached (share_silver)
@@ -214,7 +216,8 @@ class _Builder:
         """Silver's first and last event day at the run's version."""
         with self._lock:
             if self._bounds is False:
-                bounds = _partition_bounds(self.settings, self.silver_path, self.version)
+                silver_log = self._silver_log()
+                bounds = False if silver_log is None else _partition_bounds(silver_log)
                 if bounds is False:  # delta-rs could not say: Spark reads the table
                     row = self.silver().agg(F.min("event_date"), F.max("event_date")).first()
                     assert row is not None  # an aggregate without grouping is one row
@@ -238,11 +241,25 @@ class _Builder:
         run could start. Spark reads it when delta-rs cannot.
         """
         if window not in self._changed:
-            days = _changed_days_from_log(self.settings, self.silver_path, window)
+            silver_log = self._silver_log()
+            days = None if silver_log is None else _changed_days_from_log(silver_log, window)
             self._changed[window] = (
                 days if days is not None else _changed_days_by_spark(self.spark, self.silver_path, window)
             )
         return self._changed[window]
+
+    def _silver_log(self) -> DeltaRsTable | None:
+        """Silver at the run's version, opened once by delta-rs for the reads of its log
+        (changed days, first and last day); None when delta-rs cannot open it. Callers hold
+        the lock."""
+        if self._log is False:
+            try:
+                self._log = open_delta(self.settings, self.silver_path, self.version)
+            except Exception as error:  # noqa: BLE001 - Spark's reads are the answer of record
+                log.info("gold: delta-rs could not open silver (%s: %s); Spark reads it",
+                         type(error).__name__, str(error)[:200])
+                self._log = None
+        return self._log
 
     def incremental_scope(self, table: GoldTable) -> GoldTableRun | _Scope:
         """What an incremental run rebuilds of `table`: nothing (a finished GoldTableRun),
@@ -572,28 +589,27 @@ def _changed_days_by_spark(spark: SparkSession, silver_path: str, window: Change
         return None
 
 
-def _changed_days_from_log(settings: Settings, silver_path: str, window: ChangeWindow) -> set[date] | None:
-    """`_Builder._changed_days` read by delta-rs: the event days of silver's change feed in
-    the window, its retention commits left out. None when delta-rs cannot read it (a
-    vacuumed file, a table feature it lacks...): the caller then asks Spark, which decides
-    between its own read and a full rebuild, as before this fast path."""
+def _changed_days_from_log(silver: DeltaRsTable, window: ChangeWindow) -> set[date] | None:
+    """`_Builder._changed_days` read by delta-rs from `silver` opened at the window's last
+    version: the event days of its change feed, leaving out the commits that are no change
+    for gold (`eventlake.pending.changes_gold`: retention's, and those that change no row).
+    None when delta-rs cannot read it (a vacuumed file, a table feature it lacks...): the
+    caller then asks Spark, which decides between its own read and a full rebuild, as
+    before this fast path."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from eventlake.maintenance.retention import RETENTION_COMMIT_TAG
+    from eventlake.pending import changes_gold
 
     assert window.after_version is not None  # incremental_scope asks only about windows that start after a version
     try:
-        silver = open_delta(settings, silver_path)
-        if silver is None:
-            return None
-        retention = {
+        skipped = {
             int(commit["version"])
             for commit in silver.history(max(silver.version() - window.after_version, 1))
-            if str(commit.get("userMetadata") or "").startswith(RETENTION_COMMIT_TAG)
+            if not changes_gold(commit)
         }
         days: set[date] = set()
-        for part in _split_around(window, retention):
+        for part in _split_around(window, skipped):
             assert part.after_version is not None  # parts of a window that starts after a version
             changes = pa.table(silver.load_cdf(
                 starting_version=part.after_version + 1, ending_version=part.up_to_version, columns=["event_date"]
@@ -606,17 +622,15 @@ def _changed_days_from_log(settings: Settings, silver_path: str, window: ChangeW
         return None
 
 
-def _partition_bounds(settings: Settings, silver_path: str, version: int) -> tuple[date, date] | None | Literal[False]:
-    """Silver's first and last event_date at `version` from its log's file list (event_date
-    is its partition column), without a Spark job: None when silver holds no row, False
-    when delta-rs cannot say (the caller then asks Spark)."""
+def _partition_bounds(silver: DeltaRsTable) -> tuple[date, date] | None | Literal[False]:
+    """Silver's first and last event_date at the version `silver` was opened at, from its
+    log's file list (event_date is its partition column), without a Spark job: None when
+    silver holds no row, False when delta-rs cannot say (the caller then asks Spark)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    from deltalake import DeltaTable
 
     try:
-        uri, options = delta_location(settings, silver_path)
-        files = pa.table(DeltaTable(uri, version=version, storage_options=options or None).get_add_actions(flatten=True))
+        files = pa.table(silver.get_add_actions(flatten=True))
         days = files["partition.event_date"].filter(pc.fill_null(pc.greater(files["num_records"], 0), True))
         bounds = pc.min_max(days).as_py()
     except Exception as error:  # noqa: BLE001 - Spark's read is the answer of record
