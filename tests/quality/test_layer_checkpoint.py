@@ -26,19 +26,21 @@ def test_a_layer_is_one_checkpoint_whose_actions_record_results_and_render_docs(
 
     report = validate_layer(spark, settings, "bronze", run_id="cp-1", run_summary=summary)
 
-    # The checkpoint GX stored, read back by a second context from the same project folder:
-    # eventlake's data source, asset and action types survive GX's own serialisation.
-    stored = gx.get_context(mode="file", project_root_dir=str(_workspace(lake).root)).checkpoints.get("bronze")
+    # The checkpoint GX stored, read back from the context's store (kept serialised there, in
+    # memory): eventlake's data source, asset and action types survive GX's own serialisation.
+    context = _workspace(lake).context
+    stored = context.checkpoints.get("bronze")
+    assert stored is not _workspace(lake)._checkpoints["bronze"][1]  # read back, not the object added
     suites = [suite.name for suite in load_layer("bronze").suites]
     assert [definition.name for definition in stored.validation_definitions] == suites
     assert {d.data.data_asset.type for d in stored.validation_definitions} <= {
         "eventlake_spark_suite_frame", "eventlake_pandas_suite_frame",
     }
     assert [action.type for action in stored.actions] == ["eventlake_layer_data_docs", "eventlake_results_table"]
-    # It ran without GX's config-variables template, which GX parses on every lookup of a
-    # context variable (engine.GxWorkspace).
-    context = _workspace(lake).context
-    assert not (Path(context.root_directory) / context.config.config_variables_file_path).exists()
+    # A context in memory: no project folder rewritten per asset, no config-variables
+    # template parsed on every lookup of a context variable (engine.GxWorkspace).
+    assert isinstance(context, gx.data_context.EphemeralDataContext)
+    assert context.root_directory is None
 
     # The results action: the report and the lake's results table hold the same results.
     assert {r.suite for r in report.results} == set(suites)

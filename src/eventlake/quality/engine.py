@@ -5,8 +5,8 @@ reaches it through the batch parameters, see checkpoint.py), and two actions: on
 the layer's new validations in Data Docs, the other records the results in the lake's
 results table.
 
-GX's project config lives in a temporary folder per process; the repository's YAML files
-stay the only definition of the suites. The validation results are the lake's: GX's
+GX's project config lives in the process's memory (an ephemeral context); the repository's
+YAML files stay the only definition of the suites. The validation results are the lake's: GX's
 validation results store is `_quality/gx/validations/` of the lake (for an S3 lake, a local
 copy synchronised with that prefix), so the one Data Docs site, `_quality/docs/`, lists
 every validation of every process and task that ran on the lake, newest first (the index
@@ -19,11 +19,9 @@ engine, larger ones with its Spark engine: same expectations, same results.
 
 from __future__ import annotations
 
-import atexit
 import json
 import logging
 import mimetypes
-import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -106,8 +104,13 @@ class SuiteBatch:
 
 
 class GxWorkspace:
-    """One GX file context in a temporary folder, with eventlake's data sources, one
-    checkpoint per layer and the lake's Data Docs site."""
+    """One GX context in memory, with eventlake's data sources, one checkpoint per layer and
+    the lake's Data Docs site.
+
+    Ephemeral, not a file context in a temporary folder: a file context writes its whole
+    project config (every data source with every asset) as YAML each time an asset or batch
+    definition is added, twice per suite, so gold's first gate of a process wrote it 34
+    times, a growing file each time. Nothing of it was ever read back."""
 
     def __init__(self, docs_dir: Path, results_dir: Path):
         disable_gx_analytics()
@@ -118,15 +121,7 @@ class GxWorkspace:
 
         self.gx = gx
         self.types = layer_types
-        self.root = Path(tempfile.mkdtemp(prefix="eventlake-gx-"))
-        atexit.register(shutil.rmtree, self.root, ignore_errors=True)
-        self.context = gx.get_context(mode="file", project_root_dir=str(self.root))
-        # GX parses its config-variables file (a template of comments) each time it reads a
-        # context variable, such as a store's name: 379 times in gold's checkpoint run,
-        # about 0.35 ms each. eventlake sets no variable there; without the file GX takes
-        # "no variables" at once.
-        if variables := self.context.config.config_variables_file_path:
-            (Path(self.context.root_directory) / variables).unlink(missing_ok=True)
+        self.context = gx.get_context(mode="ephemeral")
         self.context.enable_analytics(False)
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         results_dir.mkdir(parents=True, exist_ok=True)
