@@ -35,11 +35,12 @@ def lake_tables(settings: Settings) -> list[Table]:
     return tables
 
 
-def register_table(spark: SparkSession, table: Table) -> bool:
+def register_table(spark: SparkSession, table: Table, databases_made: set[str] | None = None) -> bool:
     """Register one existing Delta table (external, by location); False when there is none.
 
     A table already registered at its path costs one catalog lookup: neither its Delta log
     nor the storage is read (every pipeline run re-registers the lake's ~25 tables).
+    `databases_made`: databases known to exist (this adds to it), not created again.
     """
     from eventlake.state import delta_table_exists
 
@@ -48,7 +49,10 @@ def register_table(spark: SparkSession, table: Table) -> bool:
         return True
     if not delta_table_exists(spark, table.path):
         return False
-    spark.sql(f"CREATE DATABASE IF NOT EXISTS {table.database}")
+    if databases_made is None or table.database not in databases_made:
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS {table.database}")  # a metastore transaction
+        if databases_made is not None:
+            databases_made.add(table.database)
     if registered is not None:
         spark.sql(f"DROP TABLE {table.name}")  # external: only the catalog entry goes
     spark.sql(f"CREATE TABLE {table.name} USING DELTA LOCATION '{table.path}'")
@@ -138,7 +142,8 @@ def register_many(spark: SparkSession, tables: list[Table], *, after_writing: bo
     from pyspark.errors import AnalysisException
 
     try:
-        return [table.name for table in tables if register_table(spark, table)]
+        databases_made: set[str] = set()
+        return [table.name for table in tables if register_table(spark, table, databases_made)]
     except AnalysisException as error:
         if not _is_unavailable(error):
             raise
