@@ -196,10 +196,11 @@ def test_a_trained_archive_is_mapped_by_the_next_jvm(spark, tmp_path):
         "import sys\n"
         "from pathlib import Path\n"
         "from eventlake.config import Settings\n"
-        "from eventlake.jvm_archive import JvmLaunch, jvm_launch, stop_jvm\n"
+        "from eventlake.jvm_archive import JvmLaunch, jvm_launch, stop_jvm, training_launch\n"
         "from eventlake.spark import build_spark_session\n"
         "s = Settings.from_env()\n"
-        "launch = jvm_launch(s, train_to=Path(sys.argv[1])) if sys.argv[1] != '-' else jvm_launch(s, one_run=True)\n"
+        "launch = (training_launch(s, Path(sys.argv[1])) if sys.argv[1] not in ('-', '+') else\n"
+        "          jvm_launch(s, one_run=sys.argv[1] == '-'))\n"
         f"launch = JvmLaunch(launch.java_options + ' -Xlog:class+load=info:file={log}', launch.environment)\n"
         "spark = build_spark_session(s, 'archive', jvm=launch)\n"
         "spark.range(3).write.format('delta').mode('overwrite').save(s.lake_root + '/t')\n"
@@ -214,9 +215,13 @@ def test_a_trained_archive_is_mapped_by_the_next_jvm(spark, tmp_path):
     trained, tier = _class_sources(script, str(target), env, log)
     assert trained["org.apache.spark.SparkContext"].startswith("file:")  # from its jar, as before
     assert target.stat().st_size > 10_000_000  # written by the JVM on its way out
-    assert tier == "4"  # training is not a one-run JVM: C2 as always
+    assert tier == "1"  # the training JVM compiles with C1 only (jvm_archive.training_launch)
 
     # A one-run command over this (empty, so small) lake: the archive maps with C1 only.
     mapped, tier = _class_sources(script, "-", env, log)
     assert mapped["org.apache.spark.SparkContext"] == "shared objects file (top)"
     assert tier == "1"
+    # A JVM that runs many jobs (a test session, a benchmark) keeps C2, and maps it too.
+    mapped, tier = _class_sources(script, "+", env, log)
+    assert mapped["org.apache.spark.SparkContext"] == "shared objects file (top)"
+    assert tier == "4"
