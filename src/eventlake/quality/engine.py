@@ -107,10 +107,10 @@ class GxWorkspace:
     """One GX context in memory, with eventlake's data sources, one checkpoint per layer and
     the lake's Data Docs site.
 
-    Ephemeral, not a file context in a temporary folder: a file context writes its whole
-    project config (every data source with every asset) as YAML each time an asset or batch
-    definition is added, twice per suite, so gold's first gate of a process wrote it 34
-    times, a growing file each time. Nothing of it was ever read back."""
+    Ephemeral, not a file context in a temporary folder: each asset or batch definition
+    added (two per suite) saved the whole project config, every data source with every
+    asset, to that folder's YAML file. Gold's first gate of a process wrote the growing file
+    34 times, and eventlake never read it. (GX still serialises the config in memory.)"""
 
     def __init__(self, docs_dir: Path, results_dir: Path):
         disable_gx_analytics()
