@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from eventlake.jvm_archive import C1_ONLY
 
+# C2's compilations and G1's concurrent threads cost more CPU than they pay back in a JVM
+# this short: C1 only and the serial collector cut a 1,500-event pipeline's JVM CPU from
+# 240 s to 164 s at the same wall time (docs/benchmarks.md, "The test suite"). C1_ONLY keeps
+# C2's code cache size (eventlake.jvm_archive says why). Also for the executors and daemons
+# of the suite's standalone cluster (tests/standalone_cluster.py).
+SHORT_LIVED_JAVA_OPTIONS = f"{C1_ONLY} -XX:+UseSerialGC"
+
 SHORT_LIVED_JVM_ENV = {
-    # C2's compilations and G1's concurrent threads cost more CPU than they pay back in a
-    # JVM this short: C1 only and the serial collector cut a 1,500-event pipeline's JVM CPU
-    # from 240 s to 164 s at the same wall time (docs/benchmarks.md, "The test suite").
-    # The spark-submit launcher adds SPARK_SUBMIT_OPTS to each driver JVM. C1_ONLY keeps
-    # C2's code cache size (eventlake.jvm_archive says why).
-    "SPARK_SUBMIT_OPTS": f"{C1_ONLY} -XX:+UseSerialGC",
+    # The spark-submit launcher adds SPARK_SUBMIT_OPTS to each driver JVM.
+    "SPARK_SUBMIT_OPTS": SHORT_LIVED_JAVA_OPTIONS,
     # A few thousand rows fit in spark-submit's 1g default (Airflow's tasks have always run
     # with it); eventlake's local 4g is sized for a million events. Up to six JVMs at once
     # (two workers, each with subprocesses) must fit the machine.
