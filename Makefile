@@ -51,9 +51,9 @@ demo: setup
 TEST_WORKERS ?= 2
 
 # Setup's three parts after the venv (the archive's training, the dbt venv, the linters) run
-# side by side: on a clean clone they took 176 s one after another and 166 s side by side
-# with a warm pip cache (docs/benchmarks.md); the training, which slows when it shares the
-# cores, is most of it. Each part's output is printed whole when it ends.
+# side by side. On a clean clone with a warm pip cache, setup and lint took 176 s with the
+# parts one after another and 166 s side by side (docs/benchmarks.md): the training, most
+# of it, slows when it shares the cores. Each part's output is printed whole when it ends.
 test:
 	@$(MAKE) --no-print-directory --jobs=3 --output-sync=target setup lint
 	export "$$(bash .ci/s3-server.sh)" && \
