@@ -21,10 +21,13 @@ from pathlib import Path
 
 import pyspark
 from reaper import kill_group, reap_on_exit, stop
+from short_lived import SHORT_LIVED_JAVA_OPTIONS
 
 KAFKA_VERSION = "4.1.1"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "eventlake" / "kafka"
-JVM_OPTIONS = ["-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true"]
+# A broker that serves one test run: the suite's short-lived JVM options (C1 only, the
+# serial collector) and a small heap.
+JVM_OPTIONS = ["-Xms64m", "-Xmx512m", *SHORT_LIVED_JAVA_OPTIONS.split(), "-Djava.awt.headless=true"]
 
 
 @dataclass

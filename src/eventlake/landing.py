@@ -66,6 +66,49 @@ def held_by_ledger(listed: Iterable[str], recorded: Iterable[str]) -> set[str]:
     return {uri for uri in listed if path_in_landing(uri) in places}
 
 
+def ledgered(settings: Settings, ledger_path: str, uris: list[str]) -> set[str]:
+    """The listed URIs the ingestion ledger holds, read with delta-rs (no Spark), only
+    from the partitions of their landing dates: bronze's exactly-once lookup and the idle
+    check (`eventlake.pending`) ask the same question in the same way."""
+    import pyarrow.compute as pc
+
+    from eventlake.lake import open_delta
+
+    table = open_delta(settings, ledger_path)
+    if table is None or not uris:
+        return set()
+    dates = sorted({landing_date(uri) for uri in uris})
+    held = table.to_pyarrow_dataset().to_table(
+        columns=["file_uri"], filter=pc.field("landing_date").isin(dates)
+    )
+    return held_by_ledger(uris, held.column("file_uri").to_pylist())
+
+
+def ledger_newest_bronze_version(settings: Settings, ledger_path: str) -> int | None:
+    """The highest bronze version the ingestion ledger records (None: no ledger, or no
+    row), from the column statistics of its log's file list: metadata only, where an
+    aggregate over the ledger would read every row of a table that grows with the lake.
+    The ledger is only ever appended to (a MERGE that inserts), so its files' maxima are
+    its rows' maximum. Raises ValueError when a file has rows but no statistic."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from eventlake.lake import open_delta
+
+    table = open_delta(settings, ledger_path)
+    if table is None:
+        return None
+    files = pa.table(table.get_add_actions(flatten=True))
+    if files.num_rows == 0:
+        return None
+    with_rows = pc.fill_null(pc.greater(files["num_records"], 0), True)
+    maxima = files["max.bronze_version"].filter(with_rows) if "max.bronze_version" in files.column_names else None
+    if maxima is None or maxima.null_count:
+        raise ValueError("a ledger file has no bronze_version statistic")
+    newest = pc.max(maxima).as_py()
+    return None if newest is None else int(newest)
+
+
 @dataclass(frozen=True)
 class ListedFile:
     """A landed file as its store lists it: its absolute path (`/…` on disk, `/<key>` in a

@@ -40,7 +40,7 @@ from eventlake.lake import (
     gold_consumer,
     open_delta,
 )
-from eventlake.landing import held_by_ledger, landing_date, list_landed
+from eventlake.landing import ledgered, list_landed
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -250,22 +250,8 @@ def _unledgered_landing(settings: Settings, lake: Lake) -> dict[str, int]:
     sizes = _landing_sizes(settings)
     if not sizes:
         return {}
-    ledgered = _ledgered(settings, lake.ingested_files.path, sorted(sizes))
-    return {uri: size for uri, size in sizes.items() if uri not in ledgered}
-
-
-def _ledgered(settings: Settings, ledger_path: str, uris: list[str]) -> set[str]:
-    """The listed URIs the ledger holds, reading only their landing dates' partitions."""
-    import pyarrow.compute as pc
-
-    table = open_delta(settings, ledger_path)
-    if table is None:
-        return set()
-    dates = sorted({landing_date(uri) for uri in uris})
-    held = table.to_pyarrow_dataset().to_table(
-        columns=["file_uri"], filter=pc.field("landing_date").isin(dates)
-    )
-    return held_by_ledger(uris, held.column("file_uri").to_pylist())
+    held = ledgered(settings, lake.ingested_files.path, sorted(sizes))
+    return {uri: size for uri, size in sizes.items() if uri not in held}
 
 
 # --- versions and watermarks -------------------------------------------------------------

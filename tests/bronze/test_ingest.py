@@ -131,3 +131,68 @@ def test_a_run_killed_between_the_bronze_commit_and_the_ledger_is_repaired_exact
     assert sorted(r.raw for r in bronze(spark, lake).collect()) == ['{"n": 3}']
     recorded = ledger(spark, lake)
     assert set(recorded) == {a, b} and recorded[a] > committed and recorded[b] == rerun.bronze_version
+
+
+def test_a_kill_between_the_commits_of_a_later_run_is_repaired_from_the_ledgers_statistics(
+    spark, settings, lake, monkeypatch
+):
+    """The ledger exists: the rerun finds what it missed from the ledger's newest bronze
+    version, read from its log's statistics, and records exactly the killed batch."""
+    from eventlake.bronze import ingest
+    from eventlake.landing import ledger_newest_bronze_version
+
+    a = land(settings, "a.jsonl.gz", ['{"n": 1}'])
+    first = ingest_bronze(spark, settings, ingested_at=AT)
+    b = land(settings, "b.jsonl.gz", ['{"n": 2}'])
+    real = ingest.record_ingested
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed after the bronze commit")
+
+    monkeypatch.setattr(ingest, "record_ingested", killed)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_bronze(spark, settings, ingested_at=datetime(2026, 11, 3))
+    monkeypatch.setattr(ingest, "record_ingested", real)
+    assert ledger_newest_bronze_version(settings, lake.ingested_files.path) == first.bronze_version
+
+    rerun = ingest_bronze(spark, settings, ingested_at=datetime(2026, 11, 4))
+
+    assert (rerun.files_ingested, rerun.lines_ingested) == (0, 0)
+    assert ledger(spark, lake) == {a: first.bronze_version, b: first.bronze_version + 1}
+    assert sorted(r.raw for r in bronze(spark, lake).collect()) == ['{"n": 1}', '{"n": 2}']
+
+
+def test_the_ledgers_newest_bronze_version_is_its_rows_maximum(spark, settings, lake):
+    """delta-rs's reading of the ledger's statistics against Spark's aggregate of its rows."""
+    from eventlake.landing import ledger_newest_bronze_version
+
+    path = lake.ingested_files.path
+    assert ledger_newest_bronze_version(settings, path) is None  # no ledger yet
+    for n in range(3):
+        land(settings, f"f{n}.jsonl.gz", [f'{{"n": {n}}}'])
+        ingest_bronze(spark, settings, ingested_at=datetime(2026, 11, 2 + n))
+        rows_max = spark.read.format("delta").load(path).agg(F.max("bronze_version")).first()[0]
+        assert ledger_newest_bronze_version(settings, path) == rows_max == n
+
+
+def test_a_ledger_without_statistics_is_read_by_spark(spark, settings, lake):
+    """Statistics are Delta's option, not a given: without them delta-rs cannot say the
+    ledger's newest bronze version, and bronze asks Spark's aggregate instead."""
+    from eventlake.bronze.ingest import _ledger_newest_bronze_version
+    from eventlake.landing import ledger_newest_bronze_version
+
+    a = land(settings, "a.jsonl.gz", ['{"n": 1}'])
+    first = ingest_bronze(spark, settings, ingested_at=AT)
+    path = lake.ingested_files.path
+    # Rewritten without statistics: the same rows, files whose log entries carry none.
+    rows = spark.read.format("delta").load(path).collect()
+    spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ('delta.dataSkippingNumIndexedCols' = '0')")
+    spark.createDataFrame(rows, spark.read.format("delta").load(path).schema).write.format("delta").mode(
+        "overwrite").save(path)
+
+    with pytest.raises(ValueError, match="no bronze_version statistic"):
+        ledger_newest_bronze_version(settings, path)
+    assert _ledger_newest_bronze_version(spark, settings, path) == first.bronze_version
+    again = ingest_bronze(spark, settings, ingested_at=datetime(2026, 11, 3))
+    assert (again.files_ingested, again.lines_ingested) == (0, 0)
+    assert ledger(spark, lake) == {a: first.bronze_version}

@@ -30,7 +30,7 @@ from eventlake.clock import as_utc, utc_now
 from eventlake.config import Settings
 from eventlake.hadoop_files import hadoop_fs
 from eventlake.lake import Lake
-from eventlake.landing import held_by_ledger, landing_date, list_landed
+from eventlake.landing import held_by_ledger, landing_date, ledger_newest_bronze_version, ledgered, list_landed
 from eventlake.maintenance.erasure import erase_late_lines
 from eventlake.runs import BronzeRun
 from eventlake.schemas import BRONZE_TABLE_PROPERTIES
@@ -103,12 +103,20 @@ def _as_spark_reports(uri: str) -> str:
 # --- the ingestion ledger --------------------------------------------------------------
 
 
-def ingested_files(spark: SparkSession, lake: Lake, candidates: list[str]) -> set[str]:
+def ingested_files(spark: SparkSession, settings: Settings, lake: Lake, candidates: list[str]) -> set[str]:
     """Which of `candidates` (landing URIs) the ledger holds (`landing.held_by_ledger`): a
     lookup that reads only the ledger partitions of the candidates' landing dates, never
-    bronze."""
+    bronze. delta-rs reads them (`landing.ledgered`, as the idle check does), without a
+    Spark job; Spark reads them when delta-rs cannot."""
+    if not candidates:
+        return set()
     ledger = lake.ingested_files.path
-    if not candidates or not delta_table_exists(spark, ledger):
+    try:
+        return ledgered(settings, ledger, candidates)
+    except Exception as error:  # noqa: BLE001 - Spark's read is the answer of record
+        log.info("bronze: delta-rs could not read the ledger (%s: %s); Spark reads it",
+                 type(error).__name__, str(error)[:200])
+    if not delta_table_exists(spark, ledger):
         return set()
     dates = sorted({landing_date(uri) for uri in candidates})
     # The ledger's rows of those dates: about as many as the files listed, which the
@@ -164,7 +172,7 @@ def record_ingested(
     )
 
 
-def recover_ledger(spark: SparkSession, lake: Lake, recorded_at: datetime) -> int:
+def recover_ledger(spark: SparkSession, settings: Settings, lake: Lake, recorded_at: datetime) -> int:
     """Bring the ledger up to bronze after a run killed between its two commits; returns
     the files recorded. Reads only bronze's commit log newer than the ledger."""
     from delta.tables import DeltaTable
@@ -176,9 +184,7 @@ def recover_ledger(spark: SparkSession, lake: Lake, recorded_at: datetime) -> in
     ledger = lake.ingested_files.path
     recovered: dict[str, LandingFile | None] = {}
     if delta_table_exists(spark, ledger):
-        seen_row = spark.read.format("delta").load(ledger).agg(F.max("bronze_version")).first()
-        assert seen_row is not None  # an aggregate without grouping is one row
-        seen = seen_row[0]
+        seen = _ledger_newest_bronze_version(spark, settings, ledger)
         newer = newest - (-1 if seen is None else int(seen))
         history = DeltaTable.forPath(spark, bronze).history(newer) if newer > 0 else None
     else:
@@ -197,6 +203,19 @@ def recover_ledger(spark: SparkSession, lake: Lake, recorded_at: datetime) -> in
         log.warning("bronze: ledger recovered %d file(s) up to bronze v%d", len(recovered), newest)
         record_ingested(spark, lake, recovered, newest, recorded_at)
     return len(recovered)
+
+
+def _ledger_newest_bronze_version(spark: SparkSession, settings: Settings, ledger: str) -> int | None:
+    """The newest bronze version the ledger records: from its log's statistics with
+    delta-rs (milliseconds), or Spark's aggregate over its rows when those cannot say."""
+    try:
+        return ledger_newest_bronze_version(settings, ledger)
+    except Exception as error:  # noqa: BLE001 - Spark's read is the answer of record
+        log.info("bronze: delta-rs could not read the ledger's statistics (%s: %s); Spark reads its rows",
+                 type(error).__name__, str(error)[:200])
+    row = spark.read.format("delta").load(ledger).agg(F.max("bronze_version")).first()
+    assert row is not None  # an aggregate without grouping is one row
+    return None if row[0] is None else int(row[0])
 
 
 def read_landing_lines(spark: SparkSession, files: list[str]) -> DataFrame:
@@ -254,9 +273,9 @@ def ingest_bronze(
     ingested_at = ingested_at or utc_now()
     bronze = lake.bronze_events.path
 
-    recover_ledger(spark, lake, utc_now())
+    recover_ledger(spark, settings, lake, utc_now())
     landed = list_landing_files(spark, settings)
-    already = ingested_files(spark, lake, list(landed))
+    already = ingested_files(spark, settings, lake, list(landed))
     new_files = [uri for uri in landed if uri not in already]
     if erase_late_lines(spark, settings, {uri: landed[uri].path for uri in new_files}):
         # Rewritten files changed size, and a file of an erased user's lines only is gone.
