@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 
 DATASOURCE = "eventlake"
 DOCS_SITE = "eventlake"
+DOCS_VIEWS = "eventlake.quality.docs_views"
 # How many unexpected values a result keeps in its details (enough to start an investigation).
 SAMPLE_VALUES = 5
 # The checkpoint asks for counts only. GX looks for unexpected values of every column check
@@ -142,6 +143,12 @@ class GxWorkspace:
                 "show_how_to_buttons": False,  # type: ignore[typeddict-unknown-key]
                 "site_index_builder": {
                     "class_name": "DefaultSiteIndexBuilder", "validation_results_limit": INDEX_LIMIT,
+                    "view": {"module_name": DOCS_VIEWS, "class_name": "IndexPageView"},
+                },
+                # GX's views, their templates compiled once per process (docs_views says why).
+                "site_section_builders": {
+                    section: {"view": {"module_name": DOCS_VIEWS, "class_name": "PageView"}}
+                    for section in ("expectations", "validations", "profiling")
                 },
                 "store_backend": {
                     "class_name": "TupleFilesystemStoreBackend",
