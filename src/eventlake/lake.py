@@ -132,6 +132,19 @@ def delta_writer_location(settings: Settings, path: str) -> tuple[str, dict[str,
     return uri, options
 
 
+# Delta's default checkpoint interval (delta.checkpointInterval), which Spark's commits follow.
+CHECKPOINT_INTERVAL = 10
+
+
+def checkpoint_when_due(table: DeltaTable, interval: int = CHECKPOINT_INTERVAL) -> None:
+    """After a delta-rs commit: checkpoint every `interval`-th version, as Spark does after
+    its own commits. delta-rs does not, and every reader would replay the table's commits
+    since the last checkpoint from JSON."""
+    if table.version() % interval == 0:
+        table.create_checkpoint()
+        table.cleanup_metadata()
+
+
 def open_delta(settings: Settings, path: str, version: int | None = None) -> DeltaTable | None:
     """A lake table read with delta-rs (no Spark), at its newest version or `version`, or
     None where no Delta table is."""

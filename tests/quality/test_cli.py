@@ -24,7 +24,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def test_quality_command_reads_the_run_log_and_fails_on_critical(spark, settings, lake, capsys):
     events = [silver_event(1), silver_event(2, event_id="e1")]  # duplicate event_id
     summary = write_silver_run(spark, lake, events)
-    record_run(spark, lake, "silver", "run-7", summary | {"run_id": "run-7"})
+    record_run(spark, settings, "silver", "run-7", summary | {"run_id": "run-7"})
 
     with pytest.raises(QualityGateFailed) as raised:
         cli.main(parse(["--layer", "silver", "--run-id", "run-7"]), settings)

@@ -311,7 +311,7 @@ def ingest_bronze(
         bronze_version=current_version(spark, bronze),
         new_files=tuple(new_files),
     )
-    record_run(spark, lake, "bronze", run_id, run.as_dict())
+    record_run(spark, settings, "bronze", run_id, run.as_dict())
     return run
 
 

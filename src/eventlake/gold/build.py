@@ -35,7 +35,7 @@ from eventlake.errors import UserError
 from eventlake.gold import checked_table_names
 from eventlake.gold.periods import date_predicate, describe
 from eventlake.gold.tables import GOLD_TABLES, GoldTable
-from eventlake.lake import Lake, delta_writer_location, gold_consumer, open_delta
+from eventlake.lake import CHECKPOINT_INTERVAL, Lake, checkpoint_when_due, delta_writer_location, gold_consumer, open_delta
 from eventlake.quality.batches import StagedTable
 from eventlake.schemas import stats_properties
 from eventlake.spark import CONCURRENT_SMALL_JOBS, unpersist_after_listeners
@@ -60,8 +60,6 @@ log = logging.getLogger(__name__)
 # committed by delta-rs (`_Builder._create_table`, `_replace_periods`); a larger one (a
 # long backfill on a cluster) is written by Spark's executors.
 DELTA_RS_MAX_ROWS = 1_000_000
-# Delta's default checkpoint interval (delta.checkpointInterval), which Spark's commits follow.
-CHECKPOINT_INTERVAL = 10
 
 
 @dataclass(frozen=True)
@@ -493,11 +491,8 @@ class _Builder:
             return None
         write_deltalake(stored, rows, mode="overwrite", predicate=table.period_predicate(periods, dialect="delta-rs"))
         version = stored.version()
-        if version % CHECKPOINT_INTERVAL == 0:
-            # Spark checkpoints its own commits every tenth version; these are delta-rs's.
-            # Without, every reader would replay a day's 24 commits and more from JSON.
-            stored.create_checkpoint()
-            stored.cleanup_metadata()
+        # Without, every reader would replay a day's 24 commits and more from JSON.
+        checkpoint_when_due(stored, CHECKPOINT_INTERVAL)
         # A period rebuild keeps the stored description, which may predate the definition's
         # (one more commit, or none).
         described = stored.metadata().description != table.description

@@ -167,7 +167,7 @@ def clean_silver(
     bronze = bronze_lines_to_clean(spark, lake, window, reprocess, settings.pseudonym_salt)
     if bronze is None:
         run = SilverRun(run_id, 0, 0, 0, 0, 0)
-        record_run(spark, lake, "silver", run_id, run.as_dict())
+        record_run(spark, settings, "silver", run_id, run.as_dict())
         return run
 
     judged = judge_lines(bronze).persist(StorageLevel.MEMORY_AND_DISK)
@@ -250,7 +250,7 @@ def clean_silver(
         min_event_date=dates[0],
         max_event_date=dates[1],
     )
-    record_run(spark, lake, "silver", run_id, run.as_dict())
+    record_run(spark, settings, "silver", run_id, run.as_dict())
     if audit is not None:  # the quality gate; raising leaves the watermark where it was
         audit(run)
     if window is not None and reprocess is None:
