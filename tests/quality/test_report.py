@@ -57,3 +57,32 @@ def test_a_run_id_that_only_shares_the_kept_prefix_is_not_replaced(spark, settin
         (LONG_RUN, "gold", "x", True),
         (LONG_RUN + "-retry", "gold", "x", True),
     ])
+
+
+def engines(spark, lake) -> list[str]:
+    history = spark.sql(f"DESCRIBE HISTORY delta.`{lake.quality_results.path}`").orderBy("version").collect()
+    return ["delta-rs" if (h.engineInfo or "").startswith("delta-rs") else "spark" for h in history]
+
+
+def test_appends_are_delta_rs_commits_and_spark_appends_when_delta_rs_cannot(spark, settings, lake, monkeypatch):
+    import deltalake
+
+    record(spark, settings, lake, "bronze", "run-a", {"x": True})  # creates the table: Spark
+    record(spark, settings, lake, "silver", "run-a", {"y": True})  # an append: delta-rs
+    record(spark, settings, lake, "bronze", "run-a", {"x": False})  # a replacement: Spark
+
+    def refused(*args, **kwargs):
+        raise OSError("delta-rs cannot write here")
+
+    monkeypatch.setattr(deltalake, "write_deltalake", refused)
+    record(spark, settings, lake, "gold", "run-a", {"z": True})  # an append, by Spark
+
+    assert engines(spark, lake) == ["spark", "delta-rs", "spark", "spark"]
+    assertDataFrameEqual(stored(spark, lake), [
+        ("run-a", "bronze", "x", False),
+        ("run-a", "silver", "y", True),
+        ("run-a", "gold", "z", True),
+    ])
+    validated = spark.read.format("delta").load(lake.quality_results.path).selectExpr(
+        "CAST(validated_at AS STRING)").distinct()
+    assert [r[0] for r in validated.collect()] == ["2026-11-02 09:00:00"]  # AT, in the session's UTC

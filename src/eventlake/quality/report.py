@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from eventlake.config import Settings
 from eventlake.errors import QualityGateFailed
-from eventlake.lake import Lake, open_delta
+from eventlake.lake import Lake, checkpoint_when_due, delta_writer_location, open_delta
 
 if TYPE_CHECKING:  # GX is imported when a suite runs
+    from deltalake import DeltaTable
     from great_expectations.checkpoint.checkpoint import CheckpointResult
+
+log = logging.getLogger(__name__)
 
 RESULTS_SCHEMA = (
     "run_id STRING, validated_at TIMESTAMP, layer STRING, table_name STRING, suite STRING, "
@@ -126,9 +130,18 @@ def write_results(run: LayerRun) -> None:
     ]
     frame = spark.createDataFrame(rows, RESULTS_SCHEMA)
     path = run.lake.quality_results.path
-    if not _may_hold(run.settings, path, report.run_id, report.layer):
-        # No table yet, or nothing of this run and layer in it: a plain append. replaceWhere
-        # would first search the table for files to rewrite, about 1 s of every gate.
+    stored = open_delta(run.settings, path)
+    if stored is None:
+        # The first validation of the lake creates the table, with the lake's properties.
+        frame.write.format("delta").mode("append").save(path)
+        return
+    if not _may_hold(stored, report.run_id, report.layer):
+        # Nothing of this run and layer in it: a plain append. replaceWhere would first
+        # search the table for files to rewrite, about 1 s of every gate; and a few dozen
+        # rows are one delta-rs commit (tens of milliseconds) where Spark's append is a job,
+        # a snapshot and a commit.
+        if _append_by_delta_rs(run.settings, path, frame):
+            return
         frame.write.format("delta").mode("append").save(path)
         return
     run_id = report.run_id.replace("'", "''")
@@ -139,9 +152,27 @@ def write_results(run: LayerRun) -> None:
     )
 
 
-def _may_hold(settings: Settings, path: str, run_id: str, layer: str) -> bool:
-    """Whether a file of the results table may hold rows of this run and layer (False when
-    there is no table yet).
+def _append_by_delta_rs(settings: Settings, path: str, frame: DataFrame) -> bool:
+    """Append the rows (a local frame) to the results table with delta-rs; False, having
+    written nothing, when delta-rs cannot (Spark appends them instead)."""
+    from deltalake import DeltaTable, write_deltalake
+
+    uri, options = delta_writer_location(settings, path)
+    try:
+        write_deltalake(uri, frame.toArrow(), mode="append", storage_options=options or None)
+    except Exception as error:  # noqa: BLE001 - Spark's append is the writer of record
+        log.info("quality results: delta-rs could not append (%s: %s); Spark appends",
+                 type(error).__name__, str(error)[:200])
+        return False
+    try:
+        checkpoint_when_due(DeltaTable(uri, storage_options=options or None))
+    except Exception as error:  # noqa: BLE001 - the rows are committed; a later tenth version checkpoints
+        log.warning("quality results: checkpoint failed (%s: %s)", type(error).__name__, str(error)[:200])
+    return True
+
+
+def _may_hold(table: DeltaTable, run_id: str, layer: str) -> bool:
+    """Whether a file of the results table may hold rows of this run and layer.
 
     Decided from each file's min/max statistics in the Delta log, read with delta-rs (no
     Spark job). They are the statistics Delta's own data skipping prunes `replaceWhere`'s
@@ -150,9 +181,6 @@ def _may_hold(settings: Settings, path: str, run_id: str, layer: str) -> bool:
     """
     import pyarrow as pa
 
-    table = open_delta(settings, path)
-    if table is None:
-        return False
     files = pa.table(table.get_add_actions(flatten=True))
     wanted = {"run_id": run_id, "layer": layer}
     bounds = [f"{edge}.{column}" for column in wanted for edge in ("min", "max")]
