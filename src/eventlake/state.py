@@ -232,8 +232,8 @@ def record_run(spark: SparkSession, settings: Settings, job: str, run_id: str, s
     """Append the run's reconciled counts to the run log (read by operators and the quality gate).
 
     One row, committed by delta-rs: tens of milliseconds, where Spark's append cost a job,
-    a snapshot and a commit (0.3-0.4 s warm, twice a run; docs/benchmarks.md). Spark
-    appends it when delta-rs cannot."""
+    a snapshot and a commit (1.5-3.4 s on a 1 M lake's run log, twice a run;
+    docs/benchmarks.md). Spark appends it when delta-rs cannot."""
     path = Lake.from_settings(settings).run_log.path
     row = {"run_id": run_id, "job": job, "recorded_at": utc_now(),
            "summary": json.dumps(summary, default=str, sort_keys=True)}

@@ -5,10 +5,10 @@ page view and that view's Jinja environment, so every gate parsed and compiled G
 templates again: a third of its rendering (a gold gate's 23 pages and index on the 1 M
 lake, 0.29 s of CPU against 0.20 s with the templates kept; docs/benchmarks.md). Each
 gate renders, and the test suite runs hundreds in one process. These views are GX's own,
-with one change: their environments
-share a bytecode cache, Jinja's documented way to keep compiled templates. A template is
-found in it by its name and the checksum of its source, so a changed template is
-compiled anew. The lake's site names them in its config (eventlake.quality.engine).
+with one change: their environments share a bytecode cache, Jinja's documented way to
+keep compiled templates. A template is found in it by its name and the checksum of its
+source, so a changed template is compiled anew. The lake's site names them in its config
+(eventlake.quality.engine).
 """
 
 from __future__ import annotations

@@ -138,8 +138,8 @@ def write_results(run: LayerRun) -> None:
     if not _may_hold(stored, report.run_id, report.layer):
         # Nothing of this run and layer in it: a plain append. replaceWhere would first
         # search the table for files to rewrite, about 1 s of every gate; and a few dozen
-        # rows are one delta-rs commit (tens of milliseconds) where Spark's append is a job,
-        # a snapshot and a commit.
+        # rows are one delta-rs commit (0.2-0.3 s) where Spark's append is a job, a
+        # snapshot and a commit (1.4-2.4 s; docs/benchmarks.md).
         if _append_by_delta_rs(run.settings, path, frame):
             return
         frame.write.format("delta").mode("append").save(path)
