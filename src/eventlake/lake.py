@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from eventlake.config import Settings
 
 if TYPE_CHECKING:  # delta-rs is imported when a table is opened, not with this module
+    import pyarrow as pa
     from deltalake import DeltaTable
+
+log = logging.getLogger(__name__)
 
 LANDING_EVENTS = "landing/events"
 # One small JSON object per incremental consumer (eventlake.state): its watermark.
@@ -143,6 +147,30 @@ def checkpoint_when_due(table: DeltaTable, interval: int = CHECKPOINT_INTERVAL) 
     if table.version() % interval == 0:
         table.create_checkpoint()
         table.cleanup_metadata()
+
+
+def append_by_delta_rs(
+    settings: Settings, path: str, rows: pa.Table, configuration: dict[str, str] | None = None
+) -> bool:
+    """Append a few rows to a lake table in one delta-rs commit (creating the table with
+    `configuration` if there is none), checkpointing when due; False, having written
+    nothing, when delta-rs cannot (the caller then has Spark append them). A few rows are
+    tens of milliseconds this way, where Spark's append is a job, a snapshot and a commit."""
+    from deltalake import DeltaTable, write_deltalake
+
+    uri, options = delta_writer_location(settings, path)
+    try:
+        write_deltalake(uri, rows, mode="append", configuration=configuration,
+                        storage_options=options or None)
+    except Exception as error:  # noqa: BLE001 - Spark's append is the writer of record
+        log.info("%s: delta-rs could not append (%s: %s); Spark appends",
+                 path, type(error).__name__, str(error)[:200])
+        return False
+    try:
+        checkpoint_when_due(DeltaTable(uri, storage_options=options or None))
+    except Exception as error:  # noqa: BLE001 - the rows are committed; a later tenth version checkpoints
+        log.warning("%s: checkpoint failed (%s: %s)", path, type(error).__name__, str(error)[:200])
+    return True
 
 
 def open_delta(settings: Settings, path: str, version: int | None = None) -> DeltaTable | None:

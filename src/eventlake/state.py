@@ -12,11 +12,10 @@ old and new values) and deletes (GDPR erasure) all reach the consumer.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -24,13 +23,8 @@ from pyspark.sql import functions as F
 from eventlake.clock import utc_now
 from eventlake.config import Settings
 from eventlake.hadoop_files import hadoop_fs, read_file, write_file
-from eventlake.lake import CONSUMER_STATE, Lake, checkpoint_when_due, delta_writer_location
+from eventlake.lake import CONSUMER_STATE, Lake, append_by_delta_rs
 from eventlake.lease import LocalStore
-
-if TYPE_CHECKING:
-    from deltalake import DeltaTable as DeltaRsTable
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -234,37 +228,17 @@ def record_run(spark: SparkSession, settings: Settings, job: str, run_id: str, s
     One row, committed by delta-rs: tens of milliseconds, where Spark's append cost a job,
     a snapshot and a commit (1.5-3.4 s on a 1 M lake's run log, twice a run;
     docs/benchmarks.md). Spark appends it when delta-rs cannot."""
+    import pyarrow as pa
+
     path = Lake.from_settings(settings).run_log.path
     row = {"run_id": run_id, "job": job, "recorded_at": utc_now(),
            "summary": json.dumps(summary, default=str, sort_keys=True)}
-    try:
-        table = _append_row(settings, path, row)
-    except Exception as error:  # noqa: BLE001 - Spark's append is the writer of record
-        log.info("run log: delta-rs could not append (%s: %s); Spark appends",
-                 type(error).__name__, str(error)[:200])
-        (
-            spark.createDataFrame([row], RUN_LOG_SCHEMA)
-            .write.format("delta").mode("append").save(path)
-        )
-        return
-    try:
-        checkpoint_when_due(table)
-    except Exception as error:  # noqa: BLE001 - the row is committed; the next tenth version checkpoints
-        log.warning("run log: checkpoint failed (%s: %s)", type(error).__name__, str(error)[:200])
+    schema = pa.schema([("run_id", pa.string()), ("job", pa.string()),
+                        ("recorded_at", pa.timestamp("us", tz="UTC")), ("summary", pa.string())])
+    # Created as Spark would have created it: with the lake's change data feed on.
+    if not append_by_delta_rs(settings, path, pa.Table.from_pylist([row], schema=schema),
+                              configuration={"delta.enableChangeDataFeed": "true"}):
+        spark.createDataFrame([row], RUN_LOG_SCHEMA).write.format("delta").mode("append").save(path)
 
 
 RUN_LOG_SCHEMA = "run_id STRING, job STRING, recorded_at TIMESTAMP, summary STRING"
-
-
-def _append_row(settings: Settings, path: str, row: dict[str, Any]) -> DeltaRsTable:
-    """Append one run-log row with delta-rs (creating the table as Spark would have: the
-    lake's change data feed on); the table after the commit."""
-    import pyarrow as pa
-    from deltalake import DeltaTable, write_deltalake
-
-    uri, options = delta_writer_location(settings, path)
-    schema = pa.schema([("run_id", pa.string()), ("job", pa.string()),
-                        ("recorded_at", pa.timestamp("us", tz="UTC")), ("summary", pa.string())])
-    write_deltalake(uri, pa.Table.from_pylist([row], schema=schema), mode="append",
-                    configuration={"delta.enableChangeDataFeed": "true"}, storage_options=options or None)
-    return DeltaTable(uri, storage_options=options or None)

@@ -9,7 +9,6 @@ import pytest
 from deltalake import DeltaTable
 from pyspark.testing import assertDataFrameEqual
 
-from eventlake import state
 from eventlake.state import RUN_LOG_SCHEMA, record_run
 
 pytestmark = pytest.mark.unit
@@ -40,12 +39,14 @@ def test_rows_read_back_by_spark_as_recorded_with_checkpoints_as_spark_keeps_the
 
 
 def test_spark_appends_when_delta_rs_cannot(spark, settings, lake, monkeypatch):
+    import deltalake
+
     record_run(spark, settings, "bronze", "run-1", {"n": 1})
 
     def refused(*args, **kwargs):
         raise OSError("delta-rs cannot write here")
 
-    monkeypatch.setattr(state, "_append_row", refused)
+    monkeypatch.setattr(deltalake, "write_deltalake", refused)
     record_run(spark, settings, "silver", "run-2", {"n": 2})
 
     rows = spark.read.format("delta").load(lake.run_log.path)

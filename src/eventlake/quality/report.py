@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 
 from eventlake.config import Settings
 from eventlake.errors import QualityGateFailed
-from eventlake.lake import Lake, checkpoint_when_due, delta_writer_location, open_delta
+from eventlake.lake import Lake, append_by_delta_rs, open_delta
 
 if TYPE_CHECKING:  # GX is imported when a suite runs
     from deltalake import DeltaTable
     from great_expectations.checkpoint.checkpoint import CheckpointResult
-
-log = logging.getLogger(__name__)
 
 RESULTS_SCHEMA = (
     "run_id STRING, validated_at TIMESTAMP, layer STRING, table_name STRING, suite STRING, "
@@ -140,7 +137,7 @@ def write_results(run: LayerRun) -> None:
         # search the table for files to rewrite, about 1 s of every gate; and a few dozen
         # rows are one delta-rs commit (0.2-0.3 s) where Spark's append is a job, a
         # snapshot and a commit (1.4-2.4 s; docs/benchmarks.md).
-        if _append_by_delta_rs(run.settings, path, frame):
+        if append_by_delta_rs(run.settings, path, frame.toArrow()):
             return
         frame.write.format("delta").mode("append").save(path)
         return
@@ -150,25 +147,6 @@ def write_results(run: LayerRun) -> None:
         .option("replaceWhere", f"run_id = '{run_id}' AND layer = '{report.layer}'")
         .save(path)
     )
-
-
-def _append_by_delta_rs(settings: Settings, path: str, frame: DataFrame) -> bool:
-    """Append the rows (a local frame) to the results table with delta-rs; False, having
-    written nothing, when delta-rs cannot (Spark appends them instead)."""
-    from deltalake import DeltaTable, write_deltalake
-
-    uri, options = delta_writer_location(settings, path)
-    try:
-        write_deltalake(uri, frame.toArrow(), mode="append", storage_options=options or None)
-    except Exception as error:  # noqa: BLE001 - Spark's append is the writer of record
-        log.info("quality results: delta-rs could not append (%s: %s); Spark appends",
-                 type(error).__name__, str(error)[:200])
-        return False
-    try:
-        checkpoint_when_due(DeltaTable(uri, storage_options=options or None))
-    except Exception as error:  # noqa: BLE001 - the rows are committed; a later tenth version checkpoints
-        log.warning("quality results: checkpoint failed (%s: %s)", type(error).__name__, str(error)[:200])
-    return True
 
 
 def _may_hold(table: DeltaTable, run_id: str, layer: str) -> bool:
