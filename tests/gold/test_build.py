@@ -84,3 +84,43 @@ def test_a_new_table_is_one_delta_rs_commit_with_its_definitions_schema_and_prop
         files = pa.table(stored.get_add_actions(flatten=True))
         assert not [c for c in files.column_names if c.startswith(("min.", "max.")) and c.split(".", 1)[1] not in with_stats], name
         assert sum(files["num_records"].to_pylist()) == run.table(name).rows_written, name
+
+
+def test_a_period_rebuild_commits_the_rows_it_audited_without_another_spark_job(spark, copy_of_built):
+    """`materialise` computes, caches and collects a staged table's rows in one job; the
+    audit reads the cache and the delta-rs commit writes what was collected, so committing
+    runs no Spark job at all, and the table still equals a full recomputation."""
+    from eventlake.gold.build import _Builder, _Scope
+    from eventlake.state import current_version
+
+    settings = copy_of_built
+    lake = Lake.from_settings(settings)
+    silver_path = lake.silver_events.path
+    late = D0 + timedelta(days=2)
+    write_silver(spark, silver_path, [
+        ev("playback.started", at(late, "21:00"), user="u78", session="late", content_id="c2",
+           content_type="vod", start_time_ms=700),
+    ])
+    table = GOLD_TABLES["daily_kpis"]
+    builder = _Builder(spark, settings, lake, silver_path, current_version(spark, silver_path))
+    scope = builder.incremental_scope(table)
+    assert isinstance(scope, _Scope) and scope.periods, scope
+    builder.share_silver([scope])
+    plan = builder.stage(scope)
+    name, staged = builder.materialise(plan)
+    assert name == "gold.daily_kpis" and plan.collected is not None
+    assert plan.collected.num_rows == plan.row_count == staged.rows.count() > 0
+
+    group = "gold-commit-after-materialise"
+    spark.sparkContext.setJobGroup(group, "a materialised period rebuild's commit")
+    try:
+        run = builder.commit(plan)
+    finally:
+        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+        staged.rows.unpersist()
+    assert spark.sparkContext.statusTracker().getJobIdsForGroup(group) == []
+    assert run.rows_written == plan.row_count
+
+    stored = spark.read.format("delta").load(lake.gold("daily_kpis").path)
+    assertDataFrameEqual(stored, table.compute(spark.read.format("delta").load(silver_path)))
+    assert any(row["event_date"] == late for row in stored.collect())
