@@ -382,9 +382,10 @@ class _Builder:
         # One job computes the rows, caches them and collects them as Arrow: the delta-rs
         # commit writes that table, the rows the audit reads from the cache. A count here
         # and the commit's own collection were two jobs per table (measured on the 1 M
-        # lake: an hour's gold and its gate 16.1 -> 14.8 s, docs/benchmarks.md). Only a
-        # table too large for the driver is counted instead, from the cache, and written
-        # by Spark.
+        # lake: an hour's gold and its gate 16.1 -> 14.8 s, docs/benchmarks.md). A table
+        # past the limit (a long backfill on a cluster) is collected up to it first, no more
+        # than a delta-rs write would hold, then dropped, counted from the cache and
+        # written by Spark.
         collected = plan.rows.limit(DELTA_RS_MAX_ROWS + 1).toArrow()
         if collected.num_rows <= DELTA_RS_MAX_ROWS:
             plan.collected, plan.row_count = collected, collected.num_rows
